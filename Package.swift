@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// The LIC Toolkit: a host with a stable C ABI (SDK/include/lic) that loads
+// plugins (Plugins/) and composes them into image codecs.
+import PackageDescription
+
+let package = Package(
+    name: "LIC",
+    products: [
+        .executable(name: "lic", targets: ["lic"]),
+        // The embedding library behind SDK/include/lic/lic.h (liblicembed.so).
+        .library(name: "licembed", type: .dynamic, targets: ["LICEmbed"]),
+        // Built-in plugins: ordinary plugin libraries, found beside the executable.
+        .library(name: "lic-plugin-classical", type: .dynamic, targets: ["LICClassicalPlugin"]),
+        // For third-party plugins written in Swift.
+        .library(name: "LICPluginKit", targets: ["LICPluginKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The plugin ABI headers as a Clang module (header-only).
+        .systemLibrary(name: "CLIC", path: "SDK/include"),
+        .systemLibrary(name: "CLTDL", path: "Sources/CLTDL"),
+        // libpng reports errors with longjmp, which must stay in C.
+        .target(name: "CLicPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "LICPluginKit", dependencies: ["CLIC"], path: "SDK/Swift/LICPluginKit"),
+        .target(name: "LICCore", dependencies: ["CLIC", "CLTDL", "CLicPNG"]),
+        .executableTarget(name: "lic", dependencies: [
+            "LICCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "LICEmbed", dependencies: ["LICCore"]),
+        .target(name: "LICClassicalPlugin", dependencies: ["LICPluginKit"], path: "Plugins/Classical"),
+        .testTarget(name: "LICCoreTests", dependencies: ["LICCore"],
+                    exclude: ["Fixtures"]),
+    ]
+)

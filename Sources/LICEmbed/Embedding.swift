@@ -1,0 +1,128 @@
+import Foundation
+import LICCore
+
+// The implementation of SDK/include/lic/lic.h. Handles are retained Swift
+// objects; no Swift error or trap crosses the boundary (every entry point
+// catches and stores the message on the context).
+
+final class EmbedContext {
+    var lastError: UnsafeMutablePointer<CChar> = strdup("")!
+
+    func fail(_ code: Int32, _ message: String) -> Int32 {
+        free(lastError)
+        lastError = strdup(message)!
+        return code
+    }
+
+    func succeed() -> Int32 { fail(0, "") }
+
+    deinit { free(lastError) }
+}
+
+final class EmbedCodec {
+    let context: EmbedContext
+    let pipeline: Pipeline
+    init(context: EmbedContext, pipeline: Pipeline) { self.context = context; self.pipeline = pipeline }
+}
+
+nonisolated(unsafe) private let versionString = strdup("0.1.0")!
+
+private func context(_ pointer: OpaquePointer?) -> EmbedContext? {
+    pointer.map { Unmanaged<EmbedContext>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+}
+
+private func codec(_ pointer: OpaquePointer?) -> EmbedCodec? {
+    pointer.map { Unmanaged<EmbedCodec>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+}
+
+/// Copies `bytes` into malloc'ed memory the caller frees with lic_free.
+private func mallocCopy(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8>? {
+    guard let memory = malloc(max(bytes.count, 1))?.bindMemory(to: UInt8.self, capacity: max(bytes.count, 1)) else { return nil }
+    bytes.withUnsafeBufferPointer { memory.update(from: $0.baseAddress!, count: bytes.count) }
+    return memory
+}
+
+@c public func lic_version() -> UnsafePointer<CChar> { UnsafePointer(versionString) }
+
+@c public func lic_context_create() -> OpaquePointer? {
+    OpaquePointer(Unmanaged.passRetained(EmbedContext()).toOpaque())
+}
+
+@c public func lic_context_destroy(_ pointer: OpaquePointer?) {
+    guard let pointer else { return }
+    Unmanaged<EmbedContext>.fromOpaque(UnsafeRawPointer(pointer)).release()
+}
+
+@c public func lic_context_error(_ pointer: OpaquePointer?) -> UnsafePointer<CChar>? {
+    guard let context = context(pointer) else { return UnsafePointer(versionString) }
+    return UnsafePointer(context.lastError)
+}
+
+@c public func lic_codec_open(_ contextPointer: OpaquePointer?, _ descriptorPath: UnsafePointer<CChar>?,
+                              _ weightsPath: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let context = context(contextPointer) else { return 1 }
+    guard let out else { return context.fail(1, "lic_codec_open: codec output pointer is NULL") }
+    if let weightsPath {
+        return context.fail(2, "\(String(cString: weightsPath)): weights are not supported by ABI 1 pipelines yet")
+    }
+    do {
+        let descriptor = try descriptorPath.map { try PipelineDescriptor.load(path: String(cString: $0)) } ?? DefaultPipeline.descriptor()
+        let codec = EmbedCodec(context: context, pipeline: try Pipeline(descriptor: descriptor))
+        out.pointee = OpaquePointer(Unmanaged.passRetained(codec).toOpaque())
+        return context.succeed()
+    } catch {
+        return context.fail(2, "\(error)")
+    }
+}
+
+@c public func lic_codec_close(_ pointer: OpaquePointer?) {
+    guard let pointer else { return }
+    Unmanaged<EmbedCodec>.fromOpaque(UnsafeRawPointer(pointer)).release()
+}
+
+@c public func lic_encode(_ codecPointer: OpaquePointer?, _ pixels: UnsafePointer<UInt8>?, _ width: UInt32, _ height: UInt32,
+                          _ channels: UInt32, _ bytes: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?,
+                          _ size: UnsafeMutablePointer<Int>?) -> Int32 {
+    guard let codec = codec(codecPointer) else { return 1 }
+    let context = codec.context
+    guard let pixels, let bytes, let size else { return context.fail(1, "lic_encode: NULL pixels or outputs") }
+    do {
+        try Image.validate(width: Int(width), height: Int(height), channels: Int(channels))
+        let count = Int(width) * Int(height) * Int(channels)
+        let image = try Image(width: Int(width), height: Int(height), channels: Int(channels),
+                              pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
+        let encoded = try ImageCodec.encode(image, with: codec.pipeline)
+        guard let memory = mallocCopy(encoded.bytes) else { return context.fail(4, "lic_encode: out of memory") }
+        bytes.pointee = memory
+        size.pointee = encoded.bytes.count
+        return context.succeed()
+    } catch let error as ImageError {
+        return context.fail(1, "lic_encode: \(error)")
+    } catch {
+        return context.fail(2, "lic_encode: \(error)")
+    }
+}
+
+@c public func lic_decode(_ codecPointer: OpaquePointer?, _ data: UnsafePointer<UInt8>?, _ size: Int,
+                          _ pixels: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, _ width: UnsafeMutablePointer<UInt32>?,
+                          _ height: UnsafeMutablePointer<UInt32>?, _ channels: UnsafeMutablePointer<UInt32>?) -> Int32 {
+    guard let codec = codec(codecPointer) else { return 1 }
+    let context = codec.context
+    guard let data, size >= 0, let pixels, let width, let height, let channels else {
+        return context.fail(1, "lic_decode: NULL data or outputs")
+    }
+    do {
+        let decoded = try ImageCodec.decode(Array(UnsafeBufferPointer(start: data, count: size)), source: "<memory>",
+                                            pipeline: codec.pipeline)
+        guard let memory = mallocCopy(decoded.image.pixels) else { return context.fail(4, "lic_decode: out of memory") }
+        pixels.pointee = memory
+        width.pointee = UInt32(decoded.image.width)
+        height.pointee = UInt32(decoded.image.height)
+        channels.pointee = UInt32(decoded.image.channels)
+        return context.succeed()
+    } catch {
+        return context.fail(3, "lic_decode: \(error)")
+    }
+}
+
+@c public func lic_free(_ memory: UnsafeMutableRawPointer?) { free(memory) }

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import LICCore
+
+struct Decode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decompress a .lic file into a PNG.",
+        discussion: "The pipeline comes from the file itself unless --pipeline names one (the model identity must match).")
+
+    @Argument(help: "The .lic file.")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Where to write the PNG.")
+    var output: String
+
+    @Option(help: "Pipeline descriptor to decode with instead of the one the file embeds.")
+    var pipeline: String?
+
+    @Option(help: "The original image, to report PSNR against.")
+    var reference: String?
+
+    func run() throws {
+        let bytes = try FileInput.read(input)
+        let given = try pipeline.map { try Pipeline(descriptor: PipelineDescriptor.load(path: $0)) }
+        let started = Date()
+        let decoded = try ImageCodec.decode(bytes, source: input, pipeline: given)
+        let seconds = Date().timeIntervalSince(started)
+        try PNGFile.write(decoded.image, to: output)
+        let psnr = try reference.map { try ImageMetrics.psnr(PNGFile.read(path: $0), decoded.image) }
+        print(Report.line(output, bytes: bytes.count, image: decoded.image, psnr: psnr, seconds: seconds))
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import LICCore
+
+struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compress a PNG into a .lic file.",
+        discussion: "Prints the file size, the bits per pixel and the PSNR of the reconstruction against the input.")
+
+    @Argument(help: "The PNG to compress (8-bit gray, RGB or RGBA; palette PNGs are converted).")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Where to write the .lic file.")
+    var output: String
+
+    @Option(help: "Pipeline descriptor (TOML). Default: the built-in classical-dct pipeline.")
+    var pipeline: String?
+
+    @Option(help: "Also write the decoder's exact reconstruction to this PNG.")
+    var reconstruction: String?
+
+    func run() throws {
+        let image = try PNGFile.read(path: input)
+        let pipeline = try Pipeline(descriptor: pipeline.map(PipelineDescriptor.load) ?? DefaultPipeline.descriptor())
+        let started = Date()
+        let encoded = try ImageCodec.encode(image, with: pipeline)
+        let seconds = Date().timeIntervalSince(started)
+        try FileOutput.write(encoded.bytes, to: output)
+        if let reconstruction { try PNGFile.write(encoded.reconstruction, to: reconstruction) }
+        let psnr = try ImageMetrics.psnr(image, encoded.reconstruction)
+        print(Report.line(output, bytes: encoded.bytes.count, image: image, psnr: psnr, seconds: seconds))
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+import LICCore
+
+@main
+struct LIC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lic",
+        abstract: "LIC Toolkit: learned and classical image compression from plugin pipelines.",
+        discussion: """
+        Plugins are found in the paths a pipeline descriptor names (relative to it), \
+        then in LIC_PLUGIN_PATH (colon-separated files or directories), then beside this executable.
+        """,
+        version: "0.1.0 (plugin ABI 1.0)",
+        subcommands: [Encode.self, Decode.self, Plugins.self])
+}
