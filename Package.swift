@@ -24,7 +24,9 @@ let package = Package(
         // libpng reports errors with longjmp, which must stay in C.
         .target(name: "CLicPNG", linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "LICPluginKit", dependencies: ["CLIC"], path: "SDK/Swift/LICPluginKit"),
-        .target(name: "LICCore", dependencies: ["CLIC", "CLTDL", "CLicPNG"]),
+        // dladdr, to find the built-in plugin directory beside our own binary.
+        .target(name: "CLicPlatform", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "LICCore", dependencies: ["CLIC", "CLTDL", "CLicPNG", "CLicPlatform"]),
         .executableTarget(name: "lic", dependencies: [
             "LICCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

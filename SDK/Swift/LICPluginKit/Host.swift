@@ -16,7 +16,9 @@ func callHost(_ body: (UnsafeMutablePointer<lic_error>) -> lic_status) throws {
     let message = withUnsafeBytes(of: error.message) { raw in
         String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
     }
-    throw HostCallError(status: status, message: message.isEmpty ? "host service failed (status \(status.rawValue))" : message)
+    // A callee that breaks the fill-exactly-once rule still yields a usable message.
+    let silent = error.fill_count == 0 || message.isEmpty
+    throw HostCallError(status: status, message: silent ? "a call failed with status \(status.rawValue) without a message" : message)
 }
 
 /// The host's services as seen by a Swift component.

@@ -24,26 +24,26 @@ public let swiftRuntimeName: String = {
 /// Builds the static C tables of a plugin library from Swift declarations.
 ///
 ///     @c func lic_plugin_entry(_ abi: UInt32, _ host: UnsafePointer<lic_host_services>?)
-///         -> UnsafePointer<lic_plugin_entry>? {
+///         -> UnsafePointer<lic_plugin_library>? {
 ///         PluginLibrary.entry(abi: abi, host: host, name: "My plugins", components: [...])
 ///     }
 public enum PluginLibrary {
-    nonisolated(unsafe) private static var built: UnsafePointer<lic_plugin_entry>?
+    nonisolated(unsafe) private static var built: UnsafePointer<lic_plugin_library>?
 
     /// Returns the library's entry table, or nil when the host speaks another ABI major
     /// (or an older minor than this SDK). The host calls this under its loader lock.
     public static func entry(abi hostVersion: UInt32, host: UnsafePointer<lic_host_services>?, name: String,
-                             components: @autoclosure () -> [Component]) -> UnsafePointer<lic_plugin_entry>? {
+                             components: @autoclosure () -> [Component]) -> UnsafePointer<lic_plugin_library>? {
         guard (hostVersion >> 16) == LIC_ABI_VERSION_MAJOR, (hostVersion & 0xFFFF) >= LIC_ABI_VERSION_MINOR,
               let host else { return nil }
         Bridge.host = Host(services: host)
         if let built { return built }
-        let entry = UnsafeMutablePointer<lic_plugin_entry>.allocate(capacity: 1)
+        let entry = UnsafeMutablePointer<lic_plugin_library>.allocate(capacity: 1)
         let list = components().map(descriptor)
         let pointers = UnsafeMutablePointer<UnsafePointer<lic_component_descriptor>?>.allocate(capacity: max(list.count, 1))
         for (index, descriptor) in list.enumerated() { pointers[index] = descriptor }
-        entry.initialize(to: lic_plugin_entry(
-            struct_size: UInt32(MemoryLayout<lic_plugin_entry>.size), abi_version: LIC_ABI_VERSION,
+        entry.initialize(to: lic_plugin_library(
+            struct_size: UInt32(MemoryLayout<lic_plugin_library>.size), abi_version: LIC_ABI_VERSION,
             library_name: staticString(name), runtime: staticString(swiftRuntimeName),
             component_count: UInt32(list.count), components: UnsafePointer(pointers)))
         built = UnsafePointer(entry)

@@ -340,7 +340,8 @@ struct lic_component_descriptor {
     const void *component_data;    /* plugin-private, passed back via `component` */
 };
 
-typedef struct lic_plugin_entry {
+/* What a library offers: returned by its entry function. Static data. */
+typedef struct lic_plugin_library {
     uint32_t struct_size;
     uint32_t abi_version;          /* LIC_ABI_VERSION the plugin was built against */
     const char *library_name;      /* human name, e.g. "LIC classical codec" */
@@ -349,13 +350,13 @@ typedef struct lic_plugin_entry {
     const char *runtime;
     uint32_t component_count;
     const lic_component_descriptor *const *components;
-} lic_plugin_entry;
+} lic_plugin_library;
 
 /* The exported entry. Called by the host once per library, under the host's
  * loader lock, before any component is used. `host` outlives the library.
  * Returns static data, or NULL when the plugin cannot serve `host_abi_version`
  * (different major, or a minor older than the one it needs). */
-typedef const lic_plugin_entry *(*lic_plugin_entry_fn)(uint32_t host_abi_version,
+typedef const lic_plugin_library *(*lic_plugin_entry_fn)(uint32_t host_abi_version,
                                                        const lic_host_services *host);
 
 #ifdef __cplusplus

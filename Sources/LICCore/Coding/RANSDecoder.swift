@@ -118,7 +118,6 @@ public struct RANSDecoder: Sendable {
         otherState = cursor.xNext
         position = cursor.position
     }
-
 }
 
 /// Immutable copy of the coded bytes (shared by decoder copies).
@@ -210,6 +209,7 @@ struct DecodeCursor {
         position &+= refill ? 4 : 0
         if overrun || renormalized < RANS.lowerBound {
             x = renormalized
+            position = min(position, end)
             throw overrun ? truncated() : underflow()
         }
         x = xNext

@@ -17,7 +17,7 @@ color = "ycbcr"
 
 [quantizer]
 plugin = "lic.quantizer.uniform"
-step = 0.04
+step = 0.05
 
 [entropy]
 plugin = "lic.entropy.laplace"
@@ -27,6 +27,7 @@ plugin = "lic.transform.dct"
 block = 8
 color = "ycbcr"
 inverse = true
+
 """
 
     public static func descriptor() throws -> PipelineDescriptor {

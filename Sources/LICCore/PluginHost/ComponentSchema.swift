@@ -33,7 +33,18 @@ public enum ParamValue: Sendable, Equatable, CustomStringConvertible {
 }
 
 public struct ParamSchema: Sendable {
-    public enum ValueType: String, Sendable { case bool, int, float, string, enumeration = "enum" }
+    public enum ValueType: String, Sendable {
+        case bool, int, float, string, enumeration = "enum"
+
+        var article: String {
+            switch self {
+            case .bool: "a boolean"
+            case .int: "an integer"
+            case .float: "a number"
+            case .string, .enumeration: "a string"
+            }
+        }
+    }
 
     public var name: String
     public var type: ValueType
@@ -62,7 +73,7 @@ public struct ParamSchema: Sendable {
             return enumValues.contains(s) ? nil : "must be one of \(enumValues.map { "\"\($0)\"" }.joined(separator: ", "))"
         case (.int, .int(let v)): return rangeViolation(Double(v))
         case (.float, .float(let v)): return rangeViolation(v)
-        default: return "must be \(type == .enumeration ? "a string (enum)" : "a \(type.rawValue)"), not \(value)"
+        default: return "must be \(type.article), not \(value)"
         }
     }
 

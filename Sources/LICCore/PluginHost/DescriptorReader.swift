@@ -9,9 +9,9 @@ enum DescriptorReader {
         var components: [(info: ComponentInfo, descriptor: UnsafePointer<lic_component_descriptor>)]
     }
 
-    static func read(_ entry: UnsafePointer<lic_plugin_entry>, path: String) throws -> Library {
+    static func read(_ entry: UnsafePointer<lic_plugin_library>, path: String) throws -> Library {
         let table = entry.pointee
-        guard table.struct_size >= UInt32(MemoryLayout<lic_plugin_entry>.size) else {
+        guard table.struct_size >= UInt32(MemoryLayout<lic_plugin_library>.size) else {
             throw LICError("entry table is \(table.struct_size) bytes, smaller than ABI 1 needs")
         }
         guard table.abi_version >> 16 == LIC_ABI_VERSION_MAJOR else {

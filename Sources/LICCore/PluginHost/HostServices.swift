@@ -54,6 +54,10 @@ enum HostServices {
             encode_bits: { encoder, value, bits, error in
                 hostCall(error) {
                     guard bits <= 32 else { throw CodingError.invalidArgument("encode_bits: \(bits) bits (at most 32)") }
+                    // The coder treats a value wider than its bit count as a programming error; a plugin's is an argument error.
+                    guard bits == 32 || value >> bits == 0 else {
+                        throw CodingError.invalidArgument("encode_bits: value \(value) does not fit in \(bits) bits")
+                    }
                     try SymbolEncoderBox.from(encoder).encoder.encodeBits(value, count: Int(bits))
                 }
             },

@@ -1,4 +1,4 @@
-import CLTDL
+import CLicPlatform
 import Foundation
 
 /// Finds the file this code was loaded from, with dladdr on a function of
