@@ -7,6 +7,8 @@ let package = Package(
     name: "LIC",
     products: [
         .executable(name: "lic", targets: ["lic"]),
+        // Benchmarks of our own components (see benchmarks/*/run.sh).
+        .executable(name: "lic-bench", targets: ["lic-bench"]),
         // The embedding library behind SDK/include/lic/lic.h (liblicembed.so).
         .library(name: "licembed", type: .dynamic, targets: ["LICEmbed"]),
         // Built-in plugins: ordinary plugin libraries, found beside the executable.
@@ -31,6 +33,7 @@ let package = Package(
             "LICCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "LICEmbed", dependencies: ["LICCore"]),
+        .executableTarget(name: "lic-bench", dependencies: ["LICCore"], path: "benchmarks/lic-bench"),
         .target(name: "LICClassicalPlugin", dependencies: ["LICPluginKit"], path: "Plugins/Classical"),
         .testTarget(name: "LICCoreTests", dependencies: ["LICCore"],
                     exclude: ["Fixtures"]),
