@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "LICPluginKit", dependencies: ["CLIC"], path: "SDK/Swift/LICPluginKit"),
         // dladdr, to find the built-in plugin directory beside our own binary.
         .target(name: "CLicPlatform", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "LICCore", dependencies: ["CLIC", "CLTDL", "CLicPNG", "CLicPlatform"]),
+        // LICPluginKit only for swiftRuntimeName: host and plugins must name the runtime the same way.
+        .target(name: "LICCore", dependencies: ["CLIC", "CLTDL", "CLicPNG", "CLicPlatform", "LICPluginKit"]),
         .executableTarget(name: "lic", dependencies: [
             "LICCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -84,7 +84,10 @@ import Testing
         #expect(error?.message.contains("without a message") == true)
     }
 
-    @Test func swiftRuntimeNamesAgree() {
-        #expect(DescriptorReader.hostSwiftRuntime.hasPrefix("swift-6."))
+    @Test func theBuiltinSwiftPluginReportsTheHostsRuntime() throws {
+        let registry = PluginRegistry()
+        try registry.load(PluginSearchPath(locations: PluginSearchPath.builtinDirectories().map { .directory($0, .builtinPlugins) }))
+        #expect(registry.component("lic.transform.dct")?.runtime == DescriptorReader.hostSwiftRuntime)
+        #expect(DescriptorReader.hostSwiftRuntime == "swift-6.3")
     }
 }

@@ -52,6 +52,9 @@ public final class Pipeline {
             let known = registry.allComponents.filter { $0.kind == stage.role.kind }.map(\.id)
             var message = "\(at): no plugin provides component '\(stage.componentID)'"
             message += known.isEmpty ? "" : " (known \(stage.role.kind.rawValue)s: \(known.joined(separator: ", ")))"
+            if descriptor.source.hasSuffix("(embedded pipeline)") {
+                message += "; put its plugin on LIC_PLUGIN_PATH or decode with --pipeline"
+            }
             if let refusal = registry.refusals.first {
                 message += "; \(registry.refusals.count) plugin librar\(registry.refusals.count == 1 ? "y was" : "ies were") refused, first: \(refusal.path): \(refusal.reason)"
             }

@@ -1,4 +1,5 @@
 import CLIC
+import LICPluginKit
 
 /// Reads and validates the static tables a plugin's entry function returns.
 /// Anything malformed is refused with a message naming the component.
@@ -139,20 +140,6 @@ enum DescriptorReader {
         }
     }
 
-    /// The host's Swift runtime, named as LICPluginKit names a plugin's.
-    static let hostSwiftRuntime: String = {
-        #if compiler(>=7.0)
-        return "swift-7+"
-        #elseif compiler(>=6.5)
-        return "swift-6.5"
-        #elseif compiler(>=6.4)
-        return "swift-6.4"
-        #elseif compiler(>=6.3)
-        return "swift-6.3"
-        #elseif compiler(>=6.2)
-        return "swift-6.2"
-        #else
-        return "swift-6.1-or-older"
-        #endif
-    }()
+    /// The host's Swift runtime, named by the same code that names a plugin's.
+    static let hostSwiftRuntime = LICPluginKit.swiftRuntimeName
 }
