@@ -23,20 +23,24 @@ let package = Package(
         // The plugin ABI headers as a Clang module (header-only).
         .systemLibrary(name: "CLIC", path: "SDK/include"),
         .systemLibrary(name: "CLTDL", path: "Sources/CLTDL"),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        // Tensors, ops (oneDNN and CPU kernels), autodiff, parameters, optimizers, checkpoints.
+        .target(name: "LICTensor", dependencies: ["CDNNL"]),
         // libpng reports errors with longjmp, which must stay in C.
         .target(name: "CLicPNG", linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "LICPluginKit", dependencies: ["CLIC"], path: "SDK/Swift/LICPluginKit"),
         // dladdr, to find the built-in plugin directory beside our own binary.
         .target(name: "CLicPlatform", linkerSettings: [.linkedLibrary("dl")]),
         // LICPluginKit only for swiftRuntimeName: host and plugins must name the runtime the same way.
-        .target(name: "LICCore", dependencies: ["CLIC", "CLTDL", "CLicPNG", "CLicPlatform", "LICPluginKit"]),
+        .target(name: "LICCore", dependencies: ["CLIC", "CLTDL", "CLicPNG", "CLicPlatform", "LICPluginKit", "LICTensor"]),
         .executableTarget(name: "lic", dependencies: [
-            "LICCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LICCore", "CLIC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "LICEmbed", dependencies: ["LICCore"]),
-        .executableTarget(name: "lic-bench", dependencies: ["LICCore"], path: "benchmarks/lic-bench"),
+        .executableTarget(name: "lic-bench", dependencies: ["LICCore", "LICTensor"], path: "benchmarks/lic-bench"),
         .target(name: "LICClassicalPlugin", dependencies: ["LICPluginKit"], path: "Plugins/Classical"),
         .testTarget(name: "LICCoreTests", dependencies: ["LICCore"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "LICTensorTests", dependencies: ["LICTensor"]),
     ]
 )

@@ -15,6 +15,7 @@ final class BlockDCT: TransformComponent {
         .enumeration("color", ["ycbcr", "none"], default: "ycbcr", "Colour transform applied to RGB(A) input"),
     ]
 
+    let host: Host
     let block: Int
     let inverse: Bool
     let useYCbCr: Bool
@@ -22,6 +23,7 @@ final class BlockDCT: TransformComponent {
     let basis: [Float]
 
     init(params: Params, host: Host) throws {
+        self.host = host
         block = Int(try params.int("block"))
         inverse = try params.bool("inverse")
         useYCbCr = try params.string("color") == "ycbcr"
@@ -66,11 +68,11 @@ final class BlockDCT: TransformComponent {
             try colorTransform(target, shape: pixels, forward: false)
         } else {
             // Work on a copy so the host's input stays untouched.
-            let pixels = UnsafeMutableBufferPointer<Float>.allocate(capacity: source.count)
-            defer { pixels.deallocate() }
-            _ = pixels.initialize(from: source)
-            try colorTransform(pixels, shape: input.shape, forward: true)
-            try transformBlocks(bands: target, pixels: pixels, pixelShape: input.shape, toBands: true)
+            try host.withScratch(Float.self, count: source.count) { pixels in
+                _ = pixels.initialize(from: source)
+                try colorTransform(pixels, shape: input.shape, forward: true)
+                try transformBlocks(bands: target, pixels: pixels, pixelShape: input.shape, toBands: true)
+            }
         }
     }
 

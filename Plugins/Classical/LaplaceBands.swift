@@ -49,11 +49,17 @@ final class LaplaceBands: EntropyModelComponent {
 
     func encode(_ y: TensorView, yHat: TensorView, quantizer: Quantizer, context: CodingContext) throws {
         let values = try y.contiguousBuffer(), output = try yHat.contiguousBuffer()
-        let symbols = UnsafeMutableBufferPointer<Int32>.allocate(capacity: values.count)
-        defer { symbols.deallocate() }
+        try host.withScratch(Int32.self, count: values.count) { symbols in
+            try encode(values, symbols, output, shape: y.shape, quantizer: quantizer, context: context)
+        }
+    }
+
+    private func encode(_ values: UnsafeMutableBufferPointer<Float>, _ symbols: UnsafeMutableBufferPointer<Int32>,
+                        _ output: UnsafeMutableBufferPointer<Float>, shape: [Int], quantizer: Quantizer,
+                        context: CodingContext) throws {
         try quantizer.quantize(UnsafeBufferPointer(values), into: symbols)
         let encoder = try context.openEncoder()
-        for channel in try channelRanges(y.shape) {
+        for channel in try channelRanges(shape) {
             let part = UnsafeBufferPointer(start: symbols.baseAddress! + channel.lowerBound, count: channel.count)
             let index = bestTableIndex(part)
             try encoder.encodeBits(UInt32(index), count: indexBits)
@@ -64,10 +70,15 @@ final class LaplaceBands: EntropyModelComponent {
 
     func decode(yHat: TensorView, quantizer: Quantizer, context: CodingContext) throws {
         let output = try yHat.contiguousBuffer()
-        let symbols = UnsafeMutableBufferPointer<Int32>.allocate(capacity: output.count)
-        defer { symbols.deallocate() }
+        try host.withScratch(Int32.self, count: output.count) { symbols in
+            try decode(symbols, output, shape: yHat.shape, quantizer: quantizer, context: context)
+        }
+    }
+
+    private func decode(_ symbols: UnsafeMutableBufferPointer<Int32>, _ output: UnsafeMutableBufferPointer<Float>,
+                        shape: [Int], quantizer: Quantizer, context: CodingContext) throws {
         let decoder = try context.openDecoder()
-        for channel in try channelRanges(yHat.shape) {
+        for channel in try channelRanges(shape) {
             let part = UnsafeMutableBufferPointer(start: symbols.baseAddress! + channel.lowerBound, count: channel.count)
             let index = Int(try decoder.decodeBits(count: indexBits))
             guard index <= scales.count else {

@@ -26,6 +26,7 @@ final class EmbedCodec {
 }
 
 nonisolated(unsafe) private let versionString = strdup("0.1.0")!
+nonisolated(unsafe) private let nullContextMessage = strdup("lic_context_error: the context is NULL")!
 
 private func context(_ pointer: OpaquePointer?) -> EmbedContext? {
     pointer.map { Unmanaged<EmbedContext>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
@@ -54,7 +55,7 @@ private func mallocCopy(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8>? {
 }
 
 @c public func lic_context_error(_ pointer: OpaquePointer?) -> UnsafePointer<CChar>? {
-    guard let context = context(pointer) else { return UnsafePointer(versionString) }
+    guard let context = context(pointer) else { return UnsafePointer(nullContextMessage) }
     return UnsafePointer(context.lastError)
 }
 

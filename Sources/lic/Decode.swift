@@ -19,14 +19,17 @@ struct Decode: ParsableCommand {
     @Option(help: "The original image, to report PSNR against.")
     var reference: String?
 
+    @Option(help: "Refuse images with more pixels than this (default and maximum: \(Image.maxPixels)).")
+    var maxPixels: Int = Image.maxPixels
+
     func run() throws {
         let bytes = try FileInput.read(input)
         let given = try pipeline.map { try Pipeline(descriptor: PipelineDescriptor.load(path: $0)) }
         let started = Date()
-        let decoded = try ImageCodec.decode(bytes, source: input, pipeline: given)
+        let decoded = try ImageCodec.decode(bytes, source: input, pipeline: given, maxPixels: maxPixels)
         let seconds = Date().timeIntervalSince(started)
         try PNGFile.write(decoded.image, to: output)
         let psnr = try reference.map { try ImageMetrics.psnr(PNGFile.read(path: $0), decoded.image) }
-        print(Report.line(output, bytes: bytes.count, image: decoded.image, psnr: psnr, seconds: seconds))
+        print(Report.line(input, bytes: bytes.count, image: decoded.image, psnr: psnr, seconds: seconds) + " -> \(output)")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIC
 import LICCore
 
 @main
@@ -10,6 +11,6 @@ struct LIC: ParsableCommand {
         Plugins are found in the paths a pipeline descriptor names (relative to it), \
         then in LIC_PLUGIN_PATH (colon-separated files or directories), then beside this executable.
         """,
-        version: "0.1.0 (plugin ABI 1.0)",
+        version: "0.1.0 (plugin ABI \(LIC_ABI_VERSION_MAJOR).\(LIC_ABI_VERSION_MINOR))",
         subcommands: [Encode.self, Decode.self, Plugins.self])
 }

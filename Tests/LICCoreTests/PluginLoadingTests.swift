@@ -36,7 +36,7 @@ import Testing
             ("NO_ENTRY", "does not export lic_plugin_entry"),
             ("ABI_MAJOR_2", "built for ABI 2.0"),
             ("SWIFT_MISMATCH", "Swift runtime mismatch"),
-            ("DECLINE", "declined ABI 1.0"),
+            ("DECLINE", "declined ABI 1.1"),
             ("BAD_DEFAULT", "default of parameter 'level'"),
         ]
         for (defect, reason) in cases {

@@ -31,7 +31,7 @@ static lic_status deadzone_create(const lic_component_descriptor *component, con
     if (q == NULL) return lic_error_set(error, LIC_ERROR_OUT_OF_MEMORY, "deadzone: out of memory");
     /* The host validated every value against the schema and filled defaults. */
     for (uint32_t i = 0; i < params->count; i++) {
-        const lic_param_value *v = &params->values[i];
+        const lic_param_value *v = lic_param_value_at(params, i);
         if (strcmp(v->name, "step") == 0) q->step = (float)v->float_value;
         if (strcmp(v->name, "rounding") == 0) q->rounding = (float)v->float_value;
     }

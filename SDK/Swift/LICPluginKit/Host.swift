@@ -29,6 +29,18 @@ public struct Host: @unchecked Sendable {
         services.pointee.log?(level, component, message)
     }
 
+    /// Runs `body` with `count` elements of uninitialized scratch memory from
+    /// the host's allocator; a refused allocation throws instead of aborting.
+    public func withScratch<T, R>(_ type: T.Type, count: Int, _ body: (UnsafeMutableBufferPointer<T>) throws -> R) throws -> R {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        guard count >= 0, !overflow, let alloc = services.pointee.alloc, let free = services.pointee.free_memory,
+              let raw = alloc(max(bytes, 1), MemoryLayout<T>.alignment) else {
+            throw PluginError(.outOfMemory, "cannot allocate \(count) x \(T.self) of scratch memory")
+        }
+        defer { free(raw) }
+        return try body(UnsafeMutableBufferPointer(start: raw.bindMemory(to: T.self, capacity: max(count, 1)), count: count))
+    }
+
     /// A probability table over `firstSymbol ..< firstSymbol + pmf.count` plus escape.
     public func makeCDFTable(pmf: [Double], firstSymbol: Int32) throws -> CDFTable {
         guard let create = services.pointee.cdf_table_create else {

@@ -58,10 +58,14 @@ public struct Params: Sendable {
 
     init(_ set: UnsafePointer<lic_param_set>?) {
         guard let set, let array = set.pointee.values else { return }
-        for value in UnsafeBufferPointer(start: array, count: Int(set.pointee.count)) {
+        // Elements are values[0].struct_size apart (a newer host may append fields).
+        let stride = Int(array.pointee.struct_size)
+        guard stride >= MemoryLayout<lic_param_value>.size else { return }
+        for index in 0..<Int(set.pointee.count) {
+            let value = UnsafeRawPointer(array).advanced(by: index * stride).load(as: lic_param_value.self)
             guard let cName = value.name else { continue }
             let name = String(cString: cName)
-            switch value.type {
+            switch lic_param_type(rawValue: value.type) {
             case LIC_PARAM_BOOL: values[name] = .bool(value.bool_value != 0)
             case LIC_PARAM_INT: values[name] = .int(value.int_value)
             case LIC_PARAM_FLOAT: values[name] = .float(value.float_value)

@@ -62,7 +62,7 @@ public enum PluginLibrary {
         let descriptor = UnsafeMutablePointer<lic_component_descriptor>.allocate(capacity: 1)
         descriptor.initialize(to: lic_component_descriptor(
             struct_size: UInt32(MemoryLayout<lic_component_descriptor>.size), version: component.version,
-            id: staticString(component.id), kind: component.kind, interface_id: staticString(component.interfaceID),
+            id: staticString(component.id), kind: component.kind.rawValue, interface_id: staticString(component.interfaceID),
             description: staticString(component.description), param_count: UInt32(component.params.count),
             params: UnsafePointer(specs), interface: component.interface, component_data: UnsafeRawPointer(factory)))
         return UnsafePointer(descriptor)
@@ -75,12 +75,12 @@ public enum PluginLibrary {
         spec.description = staticString(param.description)
         spec.required = param.isRequired ? 1 : 0
         switch param.type {
-        case .bool: spec.type = LIC_PARAM_BOOL
-        case .int: spec.type = LIC_PARAM_INT
-        case .float: spec.type = LIC_PARAM_FLOAT
-        case .string: spec.type = LIC_PARAM_STRING
+        case .bool: spec.type = LIC_PARAM_BOOL.rawValue
+        case .int: spec.type = LIC_PARAM_INT.rawValue
+        case .float: spec.type = LIC_PARAM_FLOAT.rawValue
+        case .string: spec.type = LIC_PARAM_STRING.rawValue
         case .enumeration(let values):
-            spec.type = LIC_PARAM_ENUM
+            spec.type = LIC_PARAM_ENUM.rawValue
             let array = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(values.count, 1))
             for (index, value) in values.enumerated() { array[index] = staticString(value) }
             spec.enum_values = UnsafePointer(array)

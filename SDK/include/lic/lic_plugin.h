@@ -1,5 +1,7 @@
 /*
- * lic_plugin.h - the LIC Toolkit plugin ABI, version 1.0.
+ * lic_plugin.h - the LIC Toolkit plugin ABI, version 1.1.
+ *
+ * 1.1 appended the tensor op table (lic_tensor_ops, host->tensor_ops).
  *
  * A plugin is a shared library that exports one function, `lic_plugin_entry`
  * (see LIC_PLUGIN_ENTRY_SYMBOL). The host calls it with the ABI version it
@@ -37,9 +39,9 @@ extern "C" {
 
 /* ABI version: major changes break compatibility; minor ones only append. */
 #define LIC_ABI_VERSION_MAJOR 1u
-#define LIC_ABI_VERSION_MINOR 0u
+#define LIC_ABI_VERSION_MINOR 1u
 /* (major << 16) | minor, written as a literal so Swift imports it. */
-#define LIC_ABI_VERSION 0x00010000u
+#define LIC_ABI_VERSION 0x00010001u
 #define LIC_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define LIC_ABI_MINOR_OF(v) ((uint32_t)(v) & 0xFFFFu)
 
@@ -111,6 +113,8 @@ typedef struct lic_tensor_view {
     float *data;
 } lic_tensor_view;
 
+#include "lic_tensor.h"
+
 /* ------------------------------------------------------------------ */
 /* Parameters: typed schema (declared by components) and values (given by the host) */
 /* ------------------------------------------------------------------ */
@@ -127,7 +131,7 @@ typedef enum lic_param_type {
 typedef struct lic_param_spec {
     uint32_t struct_size;
     const char *name;             /* a TOML bare key: [A-Za-z0-9_-]+ */
-    lic_param_type type;
+    uint32_t type;                /* a lic_param_type (fixed-size field) */
     const char *description;      /* one line for `lic plugins` */
     uint32_t required;            /* non-zero: the descriptor must set it */
     /* Default, read according to `type` (ignored when required). */
@@ -149,18 +153,25 @@ typedef struct lic_param_spec {
 typedef struct lic_param_value {
     uint32_t struct_size;
     const char *name;
-    lic_param_type type;
+    uint32_t type;                /* a lic_param_type */
     uint32_t bool_value;
     int64_t int_value;
     double float_value;
     const char *string_value;     /* STRING and ENUM; NULL otherwise */
 } lic_param_value;
 
+/* `values` is an array whose elements are values[0].struct_size bytes apart
+ * (a newer host may append fields): read it with lic_param_value_at. */
 typedef struct lic_param_set {
     uint32_t struct_size;
     uint32_t count;
     const lic_param_value *values;
 } lic_param_set;
+
+/* Element `index` of a parameter set, whatever size the host's values have. */
+static inline const lic_param_value *lic_param_value_at(const lic_param_set *set, uint32_t index) {
+    return (const lic_param_value *)((const char *)set->values + (size_t)index * set->values[0].struct_size);
+}
 
 /* ------------------------------------------------------------------ */
 /* Host services (append-only). Every function is thread-safe unless its   */
@@ -171,13 +182,16 @@ typedef enum lic_log_level {
     LIC_LOG_DEBUG = 0, LIC_LOG_INFO = 1, LIC_LOG_WARNING = 2, LIC_LOG_ERROR = 3
 } lic_log_level;
 
-/* A probability table for the entropy coder: immutable once built,
- * reference-counted, shareable between threads. */
+/* A probability table for the entropy coder: immutable once built and
+ * shareable between threads. Its creator owns it (cdf_table_release); the
+ * coder copies what it needs, so a table may be released right after use. */
 typedef struct lic_cdf_table lic_cdf_table;
 /* A stream being written (encode) or read (decode). Owned by the coding
- * context that handed it out; used by one thread at a time. */
+ * context that handed it out and valid only until the entropy model's
+ * encode or decode call returns; used by one thread at a time. */
 typedef struct lic_symbol_encoder lic_symbol_encoder;
 typedef struct lic_symbol_decoder lic_symbol_decoder;
+struct lic_tensor_ops;
 
 typedef struct lic_host_services {
     uint32_t struct_size;
@@ -227,8 +241,9 @@ typedef struct lic_host_services {
     lic_status (*decode_bits)(lic_symbol_decoder *decoder, uint32_t bit_count, uint32_t *value,
                               lic_error *error);
 
-    /* Reserved for the tensor op table (ABI 1.1). NULL in ABI 1.0. */
-    const void *tensor_ops;
+    /* The tensor op table (ABI 1.1; NULL from a 1.0 host: check abi_version
+     * or struct_size before use). */
+    const struct lic_tensor_ops *tensor_ops;
 } lic_host_services;
 
 /* ------------------------------------------------------------------ */
@@ -246,6 +261,8 @@ typedef struct lic_component_descriptor lic_component_descriptor;
 typedef lic_status (*lic_create_fn)(const lic_component_descriptor *component,
                                     const lic_host_services *host, const lic_param_set *params,
                                     void **instance, lic_error *error);
+/* Releases an instance and everything it owns. Called once, by the thread
+ * that used it last, after every other call on it has returned. */
 typedef void (*lic_destroy_fn)(void *instance);
 
 /* "lic.transform/1": maps a tensor to another (analysis: x -> y; with an
@@ -254,18 +271,24 @@ typedef struct lic_transform_v1 {
     uint32_t struct_size;
     lic_create_fn create;
     lic_destroy_fn destroy;
-    /* Spatial sizes of the input must be multiples of this (the host pads). */
+    /* Spatial sizes of the input must be multiples of this (>= 1; the host
+     * pads). Called by the thread using the instance. */
     uint32_t (*alignment)(void *instance);
-    /* Shape of the output for an input of `input_shape` (rank entries). */
+    /* Writes the output shape for an input of `input_shape` into
+     * `output_shape`; both arrays hold `rank` entries, are host-owned and
+     * borrowed for the call. Must not change the rank. */
     lic_status (*output_shape)(void *instance, uint32_t rank, const int64_t *input_shape,
                                int64_t *output_shape, lic_error *error);
-    /* Fills `output` (host-allocated, shaped by output_shape) from `input`. */
+    /* Fills `output` (host-allocated, shaped by output_shape, zeroed) from
+     * `input`; both views are borrowed for the call; `input` is read-only. */
     lic_status (*forward)(void *instance, const lic_tensor_view *input,
                           const lic_tensor_view *output, lic_error *error);
 } lic_transform_v1;
 
 /* "lic.quantizer/1": real values <-> integer symbols. `means` (nullable) is
- * an offset per value: q = Q(x - mean), x_hat = D(q) + mean. */
+ * an offset per value: q = Q(x - mean), x_hat = D(q) + mean. All arrays hold
+ * `count` elements, are caller-owned and borrowed for the call. An entropy
+ * model calls these from the thread running it, one call at a time. */
 typedef struct lic_quantizer_v1 {
     uint32_t struct_size;
     lic_create_fn create;
@@ -331,10 +354,11 @@ struct lic_component_descriptor {
     uint32_t struct_size;
     uint32_t version;              /* the component's own version, for users */
     const char *id;                /* reverse-DNS, e.g. "lic.transform.dct" */
-    lic_component_kind kind;
+    uint32_t kind;                 /* a lic_component_kind (fixed-size field) */
     const char *interface_id;      /* e.g. LIC_INTERFACE_TRANSFORM_1 */
     const char *description;       /* one line */
     uint32_t param_count;
+    /* Elements are params[0].struct_size bytes apart (all the same size). */
     const lic_param_spec *params;
     const void *interface;         /* the table named by interface_id */
     const void *component_data;    /* plugin-private, passed back via `component` */

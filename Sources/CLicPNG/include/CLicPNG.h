@@ -20,9 +20,10 @@
 extern "C" {
 #endif
 
-/* Largest accepted width or height, and largest accepted width*height. */
-#define LIC_PNG_MAX_SIDE   (1u << 16)
-#define LIC_PNG_MAX_PIXELS (1ull << 28)
+/* Largest accepted width or height, and largest accepted width*height:
+ * the toolkit-wide image limits (Image.maxSide / maxPixels, the container). */
+#define LIC_PNG_MAX_SIDE   65535u
+#define LIC_PNG_MAX_PIXELS (1ull << 26)
 
 /*
  * Reads an 8-bit PNG file. On success returns 0 and sets *width, *height,

@@ -17,8 +17,8 @@ public struct ContainerStream: Sendable, Equatable {
 /// allocates based on a length it has not checked against the input size.
 public struct Container: Sendable, Equatable {
     public static let formatVersion: UInt16 = 1
-    public static let maxSide = 65535
-    public static let maxPixels = 1 << 28
+    public static let maxSide = Image.maxSide
+    public static let maxPixels = Image.maxPixels
     public static let maxStreams = 64
     public static let supportedChannels: Set<Int> = [1, 3, 4]
     public static let supportedBitDepth = 8

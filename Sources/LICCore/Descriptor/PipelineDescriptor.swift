@@ -73,8 +73,10 @@ public struct PipelineDescriptor: Sendable {
         return try parse(text, source: path, baseDirectory: base)
     }
 
-    /// Parses descriptor text. `baseDirectory` resolves relative plugin paths.
-    public static func parse(_ text: String, source: String, baseDirectory: String) throws -> PipelineDescriptor {
+    /// Parses descriptor text. `baseDirectory` resolves relative plugin paths;
+    /// nil (a descriptor embedded in a file) refuses the `plugins` key, so
+    /// data can never name a library to load.
+    public static func parse(_ text: String, source: String, baseDirectory: String?) throws -> PipelineDescriptor {
         let root: TOMLTable
         do { root = try TOMLParser.parse(text) } catch { throw LICError("\(source): \(error)") }
         func fail(_ position: TOMLPosition?, _ message: String) -> LICError {
@@ -95,6 +97,9 @@ public struct PipelineDescriptor: Sendable {
                 guard let name = node.stringValue else { throw fail(position, "key 'name' must be a string") }
                 descriptor.name = name
             case "plugins":
+                guard let baseDirectory else {
+                    throw fail(position, "key 'plugins' is not allowed here (an embedded pipeline cannot name plugin files)")
+                }
                 guard let entries = node.arrayValue, entries.allSatisfy({ $0.stringValue != nil }) else {
                     throw fail(position, "key 'plugins' must be an array of paths (strings)")
                 }

@@ -4,9 +4,12 @@
 /// Supported layouts are gray (1 channel), RGB (3) and RGBA (4).
 public struct Image: Sendable, Equatable {
     /// Largest accepted width or height.
-    public static let maxSide = 65535  // the container stores sides in 1...65535
+    /// The toolkit-wide limits (also in CLicPNG.h and Container): sides fit the
+    /// container's fields; 2^26 pixels (e.g. 8192 x 8192) bounds every
+    /// allocation a decoder makes from a header to about 1 GiB per tensor.
+    public static let maxSide = 65535
     /// Largest accepted `width * height`; bounds memory use at 1 GiB for RGBA.
-    public static let maxPixels = 1 << 28
+    public static let maxPixels = 1 << 26
     /// Channel counts the toolkit understands.
     public static let supportedChannels: Set<Int> = [1, 3, 4]
 

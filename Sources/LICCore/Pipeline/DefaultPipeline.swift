@@ -31,6 +31,6 @@ inverse = true
 """
 
     public static func descriptor() throws -> PipelineDescriptor {
-        try PipelineDescriptor.parse(text, source: "<default pipeline \(name)>", baseDirectory: "/")
+        try PipelineDescriptor.parse(text, source: "<default pipeline \(name)>", baseDirectory: nil)
     }
 }

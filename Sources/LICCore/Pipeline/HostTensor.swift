@@ -1,10 +1,12 @@
 import CLIC
+import Foundation
 
 /// A dense float32 NCHW tensor in host memory (64-byte aligned), the
 /// currency between pipeline stages in ABI 1.
 final class HostTensor {
-    /// 2^31 elements (8 GiB): the most any stage may ask for.
-    static let maxElements = 1 << 31
+    /// 2^28 elements (1 GiB): 4 channels of the largest image (Image.maxPixels);
+    /// the most any stage may ask for.
+    static let maxElements = 1 << 28
 
     let shape: [Int]
     let storage: UnsafeMutableBufferPointer<Float>
@@ -20,12 +22,15 @@ final class HostTensor {
             count = product
         }
         self.shape = shape
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, max(count, 1) * 4) == 0, let raw else {
+            throw LICError("out of memory: cannot allocate a tensor of shape \(shape) (\(count * 4) bytes)")
+        }
         storage = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Float.self, capacity: max(count, 1)), count: count)
         storage.initialize(repeating: 0)
     }
 
-    deinit { UnsafeMutableRawPointer(storage.baseAddress!).deallocate() }
+    deinit { free(storage.baseAddress!) }
 
     /// A borrowed lic_tensor_view of the whole tensor (row-major strides).
     var view: lic_tensor_view {

@@ -1,10 +1,12 @@
 /// Encodes images into .lic containers with a pipeline and decodes them back.
 ///
 /// The image (8-bit, values / 255) becomes x = [1, C, H', W'], padded by edge
-/// replication to a multiple of the analysis transform's alignment; the
-/// synthesis output is cropped back to H x W, rounded and clamped. The
-/// container stores the canonical descriptor ("PIPE") and the entropy
-/// model's streams ("S000", "S001", ...) in the order the model opened them.
+/// replication to a multiple of the analysis transform's alignment; stages
+/// then pass named tensors (x -> y -> y_hat -> x_hat, see
+/// PipelineDescriptor.Role); x_hat is cropped back to H x W, rounded and
+/// clamped. The container stores the canonical descriptor ("PIPE") first,
+/// then the entropy model's streams ("S000", "S001", ...) in the order the
+/// model opened them.
 public enum ImageCodec {
     public struct Encoded {
         public var bytes: [UInt8]
@@ -15,13 +17,24 @@ public enum ImageCodec {
     static let pipelineTag = "PIPE"
 
     public static func encode(_ image: Image, with pipeline: Pipeline) throws -> Encoded {
-        let x = try tensor(from: image, alignment: pipeline.analysis.alignment)
-        let y = try HostTensor(shape: try pipeline.analysis.outputShape(for: x.shape))
-        try pipeline.analysis.forward(x, into: y)
-        let yHat = try HostTensor(shape: y.shape)
+        var tensors = TensorEnvironment()
+        tensors["x"] = try tensor(from: image, alignment: pipeline.analysis.alignment)
         let session = CodingSession()
-        try pipeline.entropy.encode(y, yHat: yHat, quantizer: pipeline.quantizer, session: session)
-        let reconstruction = try synthesize(yHat, pipeline: pipeline, like: image, paddedShape: x.shape)
+        for stage in pipeline.stages {
+            switch stage.role {
+            case .analysis, .synthesis:
+                try tensors.apply(stage, pipeline.transform(for: stage.role))
+            case .entropy:
+                let y = try tensors.input(0, of: stage)
+                let yHat = try HostTensor(shape: y.shape)
+                try pipeline.entropy.encode(y, yHat: yHat, quantizer: pipeline.quantizer, session: session)
+                tensors[stage.outputs[0]] = yHat
+            case .quantizer:
+                continue  // used by the entropy model
+            }
+        }
+        let reconstruction = try pixels(from: tensors.final("x_hat", like: tensors["x"]!), width: image.width,
+                                        height: image.height, channels: image.channels)
         var streams = [ContainerStream(tag: pipelineTag, bytes: Array(pipeline.canonicalText.utf8))]
         for (index, bytes) in session.finishedStreams().enumerated() {
             streams.append(ContainerStream(tag: streamTag(index), bytes: bytes))
@@ -33,49 +46,76 @@ public enum ImageCodec {
 
     /// Decodes `bytes` (named `source` in messages). With `pipeline`, the
     /// file must have been coded by that model; without, the pipeline the
-    /// file embeds is loaded.
-    public static func decode(_ bytes: [UInt8], source: String, pipeline given: Pipeline? = nil) throws -> (image: Image, pipeline: Pipeline) {
+    /// file embeds is loaded (built from plugins already on the search path:
+    /// an embedded descriptor cannot name plugin files).
+    /// Memory use is proportional to width x height, bounded by `maxPixels`
+    /// (at most Image.maxPixels): a service decoding untrusted files can
+    /// lower it before anything is allocated.
+    public static func decode(_ bytes: [UInt8], source: String, pipeline given: Pipeline? = nil,
+                              maxPixels: Int = Image.maxPixels) throws -> (image: Image, pipeline: Pipeline) {
         let container: Container
         do { container = try Container(parsing: bytes) } catch { throw LICError("\(source): \(error)") }
+        guard container.width * container.height <= maxPixels else {
+            throw LICError("\(source): the image is \(container.width)x\(container.height), more than the \(maxPixels) pixels allowed")
+        }
+        let coded = try codedStreams(of: container, source: source)
         let pipeline = try given ?? embeddedPipeline(of: container, source: source)
         guard pipeline.modelID == container.modelID else {
             throw LICError("\(source): wrong model: the file was coded by model \(hex(container.modelID)), the pipeline given is \(hex(pipeline.modelID))")
         }
-        let coded = container.streams.filter { $0.tag != pipelineTag }
-        let image = try Image(width: container.width, height: container.height, channels: container.channels)
-        let xShape = try paddedShape(of: image, alignment: pipeline.analysis.alignment)
-        let yHat = try HostTensor(shape: try pipeline.analysis.outputShape(for: xShape))
-        let session = CodingSession(decoding: coded.map(\.bytes))
-        do {
-            try pipeline.entropy.decode(yHat: yHat, quantizer: pipeline.quantizer, session: session)
-        } catch {
-            throw LICError("\(source): cannot decode: \(error)")
+        // Geometry was checked by the container (Image.maxPixels bounds every allocation below).
+        let xShape = paddedShape(width: container.width, height: container.height, channels: container.channels,
+                                 alignment: pipeline.analysis.alignment)
+        var tensors = TensorEnvironment()
+        let session = CodingSession(decoding: coded)
+        for stage in pipeline.stages {
+            switch stage.role {
+            case .entropy:
+                let yHat = try HostTensor(shape: try pipeline.analysis.outputShape(for: xShape))
+                do {
+                    try pipeline.entropy.decode(yHat: yHat, quantizer: pipeline.quantizer, session: session)
+                } catch {
+                    throw LICError("\(source): cannot decode: \(error)")
+                }
+                guard session.openedDecoderCount == coded.count, session.unconsumedStreams.isEmpty else {
+                    throw LICError("\(source): corrupt data: the model read \(session.openedDecoderCount) of \(coded.count) stream(s) and did not end cleanly")
+                }
+                tensors[stage.outputs[0]] = yHat
+            case .synthesis:
+                try tensors.apply(stage, pipeline.synthesis)
+            case .analysis, .quantizer:
+                continue  // the encoder's side / used by the entropy model
+            }
         }
-        guard session.openedDecoderCount == coded.count, session.unconsumedStreams.isEmpty else {
-            throw LICError("\(source): corrupt data: the model read \(session.openedDecoderCount) of \(coded.count) stream(s) and did not end cleanly")
+        let image = try pixels(from: tensors.final("x_hat", shape: xShape), width: container.width,
+                               height: container.height, channels: container.channels)
+        return (image, pipeline)
+    }
+
+    /// The entropy streams: PIPE first (at most once), then S000, S001, ... in order.
+    private static func codedStreams(of container: Container, source: String) throws -> [[UInt8]] {
+        var streams = container.streams[...]
+        if streams.first?.tag == pipelineTag { streams = streams.dropFirst() }
+        for (index, stream) in streams.enumerated() where stream.tag != streamTag(index) {
+            throw LICError("\(source): unexpected stream '\(stream.tag)' at position \(index + 1) (expected '\(streamTag(index))')")
         }
-        return (try synthesize(yHat, pipeline: pipeline, like: image, paddedShape: xShape), pipeline)
+        return streams.map(\.bytes)
     }
 
     private static func embeddedPipeline(of container: Container, source: String) throws -> Pipeline {
-        guard let stream = container.streams.first(where: { $0.tag == pipelineTag }) else {
+        guard let stream = container.streams.first, stream.tag == pipelineTag else {
             throw LICError("\(source): the file does not embed its pipeline; name one with --pipeline")
         }
         guard let text = String(validating: stream.bytes, as: UTF8.self) else {
             throw LICError("\(source): the embedded pipeline is not UTF-8 text")
         }
-        let descriptor = try PipelineDescriptor.parse(text, source: "\(source) (embedded pipeline)", baseDirectory: "/")
-        return try Pipeline(descriptor: descriptor)
-    }
-
-    private static func synthesize(_ yHat: HostTensor, pipeline: Pipeline, like image: Image, paddedShape: [Int]) throws -> Image {
-        let shape = try pipeline.synthesis.outputShape(for: yHat.shape)
-        guard shape == paddedShape else {
-            throw LICError("\(pipeline.synthesis.info.id): synthesis gives \(shape), the analysis input was \(paddedShape); are [analysis] and [synthesis] mirror images?")
+        // Parsed as embedded: no `plugins` key, so a file can never make us load a library.
+        let descriptor = try PipelineDescriptor.parse(text, source: "\(source) (embedded pipeline)", baseDirectory: nil)
+        let pipeline = try Pipeline(descriptor: descriptor)
+        guard pipeline.canonicalText == text else {
+            throw LICError("\(source): the embedded pipeline is not in canonical form (damaged or forged)")
         }
-        let xHat = try HostTensor(shape: shape)
-        try pipeline.synthesis.forward(yHat, into: xHat)
-        return try pixels(from: xHat, like: image)
+        return pipeline
     }
 
     static func streamTag(_ index: Int) -> String {
@@ -87,14 +127,14 @@ public enum ImageCodec {
         String(SHA256.hex(bytes).prefix(16))
     }
 
-    static func paddedShape(of image: Image, alignment: Int) throws -> [Int] {
+    static func paddedShape(width: Int, height: Int, channels: Int, alignment: Int) -> [Int] {
         func padded(_ n: Int) -> Int { (n + alignment - 1) / alignment * alignment }
-        return [1, image.channels, padded(image.height), padded(image.width)]
+        return [1, channels, padded(height), padded(width)]
     }
 
     /// x[0, c, i, j] = pixel(min(i, H-1), min(j, W-1), c) / 255.
     static func tensor(from image: Image, alignment: Int) throws -> HostTensor {
-        let shape = try paddedShape(of: image, alignment: alignment)
+        let shape = paddedShape(width: image.width, height: image.height, channels: image.channels, alignment: alignment)
         let tensor = try HostTensor(shape: shape)
         let (channels, height, width) = (image.channels, shape[2], shape[3])
         image.pixels.withUnsafeBufferPointer { pixels in
@@ -111,21 +151,58 @@ public enum ImageCodec {
         return tensor
     }
 
-    /// Crops to the image size, scales by 255, rounds and clamps to 8 bits.
-    static func pixels(from tensor: HostTensor, like image: Image) throws -> Image {
-        let (channels, height, width) = (image.channels, tensor.shape[2], tensor.shape[3])
-        var pixels = [UInt8](repeating: 0, count: image.width * image.height * channels)
+    /// Crops to width x height, scales by 255, rounds and clamps to 8 bits.
+    static func pixels(from tensor: HostTensor, width: Int, height: Int, channels: Int) throws -> Image {
+        let (planeHeight, planeWidth) = (tensor.shape[2], tensor.shape[3])
+        var pixels = [UInt8](repeating: 0, count: width * height * channels)
         pixels.withUnsafeMutableBufferPointer { out in
             for c in 0..<channels {
-                let plane = tensor.storage.baseAddress! + c * height * width
-                for i in 0..<image.height {
-                    for j in 0..<image.width {
-                        let value = (plane[i * width + j] * 255).rounded()
-                        out[(i * image.width + j) * channels + c] = UInt8(value.isNaN ? 0 : max(0, min(255, value)))
+                let plane = tensor.storage.baseAddress! + c * planeHeight * planeWidth
+                for i in 0..<height {
+                    for j in 0..<width {
+                        let value = (plane[i * planeWidth + j] * 255).rounded()
+                        out[(i * width + j) * channels + c] = UInt8(value.isNaN ? 0 : max(0, min(255, value)))
                     }
                 }
             }
         }
-        return try Image(width: image.width, height: image.height, channels: channels, pixels: pixels)
+        return try Image(width: width, height: height, channels: channels, pixels: pixels)
+    }
+}
+
+/// The named tensors flowing between stages during one encode or decode.
+struct TensorEnvironment {
+    private var tensors: [String: HostTensor] = [:]
+
+    subscript(name: String) -> HostTensor? {
+        get { tensors[name] }
+        set { tensors[name] = newValue }
+    }
+
+    func input(_ index: Int, of stage: Pipeline.Stage) throws -> HostTensor {
+        let name = stage.inputs[index]
+        guard let tensor = tensors[name] else {
+            throw LICError("[\(stage.role.rawValue)] needs tensor '\(name)', which no earlier stage produced")
+        }
+        return tensor
+    }
+
+    /// Runs a transform stage: its first input to its first output.
+    mutating func apply(_ stage: Pipeline.Stage, _ transform: TransformInstance) throws {
+        let input = try input(0, of: stage)
+        let output = try HostTensor(shape: try transform.outputShape(for: input.shape))
+        try transform.forward(input, into: output)
+        tensors[stage.outputs[0]] = output
+    }
+
+    /// The pipeline's output, which must have the padded input's shape.
+    func final(_ name: String, like reference: HostTensor) throws -> HostTensor { try final(name, shape: reference.shape) }
+
+    func final(_ name: String, shape: [Int]) throws -> HostTensor {
+        guard let tensor = tensors[name] else { throw LICError("the pipeline produced no '\(name)'") }
+        guard tensor.shape == shape else {
+            throw LICError("synthesis gives \(tensor.shape), the analysis input was \(shape); are [analysis] and [synthesis] mirror images?")
+        }
+        return tensor
     }
 }

@@ -11,6 +11,19 @@ public final class Pipeline {
     public let modelID: [UInt8]
     public let components: [PipelineDescriptor.Role: ComponentInfo]
 
+    /// A stage in execution order, with the named tensors it reads and writes.
+    public struct Stage: Sendable {
+        public var role: PipelineDescriptor.Role
+        public var inputs: [String] { role.inputs }
+        public var outputs: [String] { role.outputs }
+    }
+
+    public var stages: [Stage] { descriptor.stages.map { Stage(role: $0.role) } }
+
+    func transform(for role: PipelineDescriptor.Role) -> TransformInstance {
+        role == .synthesis ? synthesis : analysis
+    }
+
     let analysis: TransformInstance
     let quantizer: QuantizerInstance
     let entropy: EntropyModelInstance

@@ -50,20 +50,19 @@ final class TransformInstance: ComponentInstance {
 }
 
 final class QuantizerInstance: ComponentInstance {
-    private(set) var table: lic_quantizer_v1
+    /// The plugin's own (static) table, which may be larger than ABI 1.0's.
+    private let table: UnsafePointer<lic_quantizer_v1>
 
     init(_ entry: PluginRegistry.Entry, params: ParamSetStorage) throws {
-        table = entry.descriptor.pointee.interface.load(as: lic_quantizer_v1.self)
-        try super.init(entry, params: params, create: table.create, destroy: table.destroy)
+        table = entry.descriptor.pointee.interface.assumingMemoryBound(to: lic_quantizer_v1.self)
+        try super.init(entry, params: params, create: table.pointee.create, destroy: table.pointee.destroy)
     }
 
     /// The binding handed to the entropy model, valid during `body`.
     func withBinding<R>(_ body: (UnsafePointer<lic_quantizer_binding>) throws -> R) rethrows -> R {
-        try withUnsafePointer(to: &table) { tablePointer in
-            var binding = lic_quantizer_binding(struct_size: UInt32(MemoryLayout<lic_quantizer_binding>.size),
-                                                quantizer: tablePointer, instance: instance)
-            return try body(&binding)
-        }
+        var binding = lic_quantizer_binding(struct_size: UInt32(MemoryLayout<lic_quantizer_binding>.size),
+                                            quantizer: table, instance: instance)
+        return try body(&binding)
     }
 }
 

@@ -55,14 +55,15 @@ public struct ParamSchema: Sendable {
     public var maximum: Double?
     public var enumValues: [String]
 
-    var cType: lic_param_type {
-        switch type {
+    var cType: UInt32 {
+        let value: lic_param_type = switch type {
         case .bool: LIC_PARAM_BOOL
         case .int: LIC_PARAM_INT
         case .float: LIC_PARAM_FLOAT
         case .string: LIC_PARAM_STRING
         case .enumeration: LIC_PARAM_ENUM
         }
+        return value.rawValue
     }
 
     /// Checks a value against type, range and enum; returns the reason it fails.

@@ -15,7 +15,7 @@ enum DescriptorReader {
         guard table.struct_size >= UInt32(MemoryLayout<lic_plugin_library>.size) else {
             throw LICError("entry table is \(table.struct_size) bytes, smaller than ABI 1 needs")
         }
-        guard table.abi_version >> 16 == LIC_ABI_VERSION_MAJOR else {
+        guard table.abi_version >> 16 == LIC_ABI_VERSION_MAJOR, table.abi_version & 0xFFFF <= LIC_ABI_VERSION_MINOR else {
             throw LICError("built for ABI \(table.abi_version >> 16).\(table.abi_version & 0xFFFF), the host speaks \(LIC_ABI_VERSION_MAJOR).\(LIC_ABI_VERSION_MINOR)")
         }
         let name = string(table.library_name) ?? "(unnamed)"
@@ -48,19 +48,26 @@ enum DescriptorReader {
             throw LICError("component #\(index): id '\(string(d.id) ?? "NULL")' is not a reverse-DNS name like 'org.example.transform.foo'")
         }
         let kind: ComponentInfo.Kind
-        switch d.kind {
+        switch lic_component_kind(rawValue: d.kind) {
         case LIC_KIND_TRANSFORM: kind = .transform
         case LIC_KIND_ENTROPY_MODEL: kind = .entropyModel
         case LIC_KIND_QUANTIZER: kind = .quantizer
         case LIC_KIND_REGULARIZER: kind = .regularizer
-        default: throw LICError("\(id): unknown kind \(d.kind.rawValue)")
+        default: throw LICError("\(id): unknown kind \(d.kind)")
         }
         let interfaceID = string(d.interface_id) ?? ""
         try checkInterface(interfaceID, kind: kind, table: d.interface, id: id)
         var params: [ParamSchema] = []
         if d.param_count > 0 {
             guard d.param_count <= 256, let specs = d.params else { throw LICError("\(id): \(d.param_count) parameters but no list") }
-            for i in 0..<Int(d.param_count) { params.append(try param(specs[i], component: id)) }
+            // Elements are params[0].struct_size apart (a newer SDK may append fields).
+            let stride = Int(specs.pointee.struct_size)
+            guard stride >= MemoryLayout<lic_param_spec>.size else { throw LICError("\(id): parameter specs are \(stride) bytes, smaller than ABI 1 needs") }
+            for i in 0..<Int(d.param_count) {
+                let spec = UnsafeRawPointer(specs).advanced(by: i * stride).load(as: lic_param_spec.self)
+                guard spec.struct_size == stride else { throw LICError("\(id): parameter spec #\(i) has a different struct_size") }
+                params.append(try param(spec, component: id))
+            }
         }
         let names = params.map(\.name)
         if let duplicate = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
@@ -105,7 +112,7 @@ enum DescriptorReader {
         var schema = ParamSchema(name: name, type: .bool, description: string(s.description) ?? "", required: s.required != 0,
                                  defaultValue: nil, minimum: s.has_min != 0 ? s.min : nil, maximum: s.has_max != 0 ? s.max : nil,
                                  enumValues: [])
-        switch s.type {
+        switch lic_param_type(rawValue: s.type) {
         case LIC_PARAM_BOOL: schema.type = .bool; schema.defaultValue = .bool(s.default_bool != 0)
         case LIC_PARAM_INT: schema.type = .int; schema.defaultValue = .int(s.default_int)
         case LIC_PARAM_FLOAT: schema.type = .float; schema.defaultValue = .float(s.default_float)
@@ -115,9 +122,12 @@ enum DescriptorReader {
             guard s.enum_count > 0, s.enum_count <= 256, let values = s.enum_values else {
                 throw LICError("\(id): enum parameter '\(name)' lists no values")
             }
-            schema.enumValues = (0..<Int(s.enum_count)).compactMap { string(values[$0]) }
+            schema.enumValues = try (0..<Int(s.enum_count)).map { index in
+                guard let value = string(values[index]) else { throw LICError("\(id): enum parameter '\(name)' has a NULL value #\(index)") }
+                return value
+            }
             schema.defaultValue = string(s.default_string).map { .string($0) }
-        default: throw LICError("\(id): parameter '\(name)' has unknown type \(s.type.rawValue)")
+        default: throw LICError("\(id): parameter '\(name)' has unknown type \(s.type)")
         }
         if schema.required {
             schema.defaultValue = nil

@@ -29,7 +29,9 @@ enum HostServices {
             free_memory: { pointer in free(pointer) },
             cdf_table_create: { pmf, count, firstSymbol, out, error in
                 hostCall(error) {
-                    guard let out, let pmf, count > 0 else { throw CodingError.invalidArgument("cdf_table_create: empty PMF or no output") }
+                    guard let out, let pmf, count > 0, count < 65535 else {
+                        throw CodingError.invalidArgument("cdf_table_create: \(count) symbols (1...65534) or no output")
+                    }
                     let table = try CDFTable(pmf: Array(UnsafeBufferPointer(start: pmf, count: Int(count))), firstSymbol: firstSymbol)
                     out.pointee = OpaquePointer(Unmanaged.passRetained(table).toOpaque())
                 }
@@ -80,7 +82,7 @@ enum HostServices {
                     value.pointee = try SymbolDecoderBox.from(decoder).decoder.decodeBits(count: Int(bits))
                 }
             },
-            tensor_ops: nil))
+            tensor_ops: TensorOpsTable.table))
         return UnsafePointer(table)
     }()
 

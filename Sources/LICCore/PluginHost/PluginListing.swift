@@ -1,3 +1,4 @@
+import CLIC
 import Foundation
 
 /// `lic plugins` output: every component with its schema, as text or JSON.
@@ -39,7 +40,7 @@ public enum PluginListing {
 
     public static func json(_ components: [ComponentInfo], refusals: [PluginRegistry.Refusal]) throws -> String {
         let document = Document(
-            abi: "1.0",
+            abi: "\(LIC_ABI_VERSION_MAJOR).\(LIC_ABI_VERSION_MINOR)",
             components: components.map { info in
                 Component(id: info.id, kind: info.kind.rawValue, interface: info.interfaceID, description: info.description,
                           library: info.libraryPath, libraryName: info.libraryName, runtime: info.runtime, version: info.version,

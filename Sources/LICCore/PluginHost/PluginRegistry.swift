@@ -16,6 +16,8 @@ public final class PluginRegistry: @unchecked Sendable {
     }
 
     private let lock = NSLock()
+    /// Serialises whole library loads (check, open, entry, register).
+    private let loadLock = NSLock()
     private var components: [String: Entry] = [:]
     private var order: [String] = []
     private var loadedPaths: Set<String> = []
@@ -44,6 +46,8 @@ public final class PluginRegistry: @unchecked Sendable {
 
     /// Loads one library; throws a message naming the file and the reason.
     public func loadLibrary(at path: String) throws {
+        loadLock.lock()
+        defer { loadLock.unlock() }
         let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         if let reason = lock.withLock({ refusedPaths[resolved] }) { throw LICError("plugin \(path): \(reason)") }
         if lock.withLock({ loadedPaths.contains(resolved) }) { return }

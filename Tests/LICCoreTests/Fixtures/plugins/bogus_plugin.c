@@ -3,6 +3,17 @@
  * offering "org.test.quantizer.round". */
 #include <lic/lic_plugin.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifdef CONSTRUCTOR_MARKER
+/* Proves whether the library was ever loaded: writes $LIC_TEST_MARKER at dlopen. */
+__attribute__((constructor)) static void mark_loaded(void) {
+    const char *path = getenv("LIC_TEST_MARKER");
+    FILE *file = path ? fopen(path, "w") : NULL;
+    if (file) fclose(file);
+}
+#endif
 
 static lic_status create(const lic_component_descriptor *c, const lic_host_services *h, const lic_param_set *p,
                          void **instance, lic_error *e) {

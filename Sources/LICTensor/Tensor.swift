@@ -1,0 +1,114 @@
+/// A dense float32 tensor in logical NCHW order (row-major, contiguous).
+///
+/// Tensors are immutable values from the autodiff's point of view: ops make
+/// new tensors; only parameters are updated in place, by optimizers, outside
+/// recording. A tensor made by a recorded op remembers its `node`, which the
+/// backward pass walks.
+public final class Tensor: @unchecked Sendable, CustomStringConvertible {
+    public let shape: [Int]
+    let storage: TensorStorage
+    /// True for parameters and for anything computed from them while recording.
+    public internal(set) var requiresGrad: Bool
+    /// Accumulated gradient (leaves only), same shape; nil until a backward pass reaches it.
+    public internal(set) var grad: Tensor?
+    /// How this tensor was computed; nil for leaves and for unrecorded results.
+    var node: TapeNode?
+
+    public var count: Int { storage.count }
+    public var rank: Int { shape.count }
+
+    init(shape: [Int], storage: TensorStorage, requiresGrad: Bool = false) {
+        self.shape = shape
+        self.storage = storage
+        self.requiresGrad = requiresGrad
+    }
+
+    /// A zero-filled tensor.
+    public convenience init(zeros shape: [Int]) throws {
+        self.init(shape: shape, storage: try TensorStorage(count: Tensor.elementCount(shape)))
+    }
+
+    /// A tensor holding `values` (count must match the shape).
+    public convenience init(shape: [Int], values: [Float], requiresGrad: Bool = false) throws {
+        let count = try Tensor.elementCount(shape)
+        guard values.count == count else {
+            throw TensorError.shape("\(values.count) values for shape \(shape) (\(count) elements)")
+        }
+        let storage = try TensorStorage(count: count)
+        values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: count) }
+        self.init(shape: shape, storage: storage, requiresGrad: requiresGrad)
+    }
+
+    public convenience init(scalar: Float) {
+        try! self.init(shape: [1], values: [scalar])  // a one-element shape cannot fail
+    }
+
+    /// A tensor with the same data, marked as a leaf that needs gradients.
+    public func asParameter() -> Tensor {
+        Tensor(shape: shape, storage: storage, requiresGrad: true)
+    }
+
+    public var values: [Float] { Array(UnsafeBufferPointer(start: storage.pointer, count: count)) }
+
+    /// The single value of a one-element tensor.
+    public var scalarValue: Float {
+        get throws {
+            guard count == 1 else { throw TensorError.shape("scalarValue of a tensor with shape \(shape)") }
+            return storage.pointer[0]
+        }
+    }
+
+    /// Read-only access to the elements.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: storage.pointer, count: count))
+    }
+
+    /// In-place access: for optimizers and initializers, never while a tape needs the old values.
+    public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+    }
+
+    public func zeroGrad() { grad = nil }
+
+    public var description: String { "Tensor(\(shape)\(requiresGrad ? ", grad" : ""))" }
+
+    /// The number of elements of `shape`, checked for negative sizes and overflow.
+    static func elementCount(_ shape: [Int]) throws -> Int {
+        guard !shape.isEmpty, shape.count <= 8 else { throw TensorError.shape("rank \(shape.count) is outside 1...8") }
+        var count = 1
+        for size in shape {
+            guard size >= 0 else { throw TensorError.shape("negative size in \(shape)") }
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= TensorStorage.maxElements else { throw TensorError.shape("shape \(shape) is too large") }
+            count = product
+        }
+        return count
+    }
+}
+
+/// 64-byte aligned float memory, shared by tensors that are views of the same data.
+final class TensorStorage: @unchecked Sendable {
+    /// 2^32 elements (16 GiB) at most per tensor.
+    static let maxElements = 1 << 32
+
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(count: Int) throws {
+        guard count >= 0, count <= Self.maxElements else { throw TensorError.shape("cannot allocate \(count) elements") }
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: count)
+    }
+
+    /// Memory whose contents the caller overwrites completely (skips zeroing).
+    init(uninitializedCount count: Int) throws {
+        guard count >= 0, count <= Self.maxElements else { throw TensorError.shape("cannot allocate \(count) elements") }
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import LICCore
+
+/// Files crafted to be valid containers (correct CRCs, correct model id) that
+/// still try to make the decoder misbehave.
+@Suite struct HostileInputTests {
+    static func validContainer() throws -> Container {
+        let image = try TestSupport.syntheticImage(width: 16, height: 16, channels: 3)
+        let pipeline = try Pipeline(descriptor: DefaultPipeline.descriptor())
+        return try Container(parsing: ImageCodec.encode(image, with: pipeline).bytes)
+    }
+
+    func decodeError(_ container: Container, maxPixels: Int = Image.maxPixels) throws -> String {
+        do {
+            _ = try ImageCodec.decode(try container.serialized(), source: "crafted.lic", maxPixels: maxPixels)
+            return "decoded"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func anEmbeddedPipelineCannotLoadALibrary() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let library = directory + "/libmarker.so"
+        let marker = directory + "/LOADED"
+        try TestSupport.compileC([TestSupport.fixtures + "/plugins/bogus_plugin.c"], output: library, shared: true,
+                                 flags: ["-DCONSTRUCTOR_MARKER"])
+        setenv("LIC_TEST_MARKER", marker, 1)
+        var container = try Self.validContainer()
+        let text = String(decoding: container.streams[0].bytes, as: UTF8.self)
+        // The canonical text (and so the model id) omits `plugins`; the key is still refused.
+        container.streams[0].bytes = Array(text.replacingOccurrences(of: "name = ", with: "plugins = [\"\(library)\"]\nname = ").utf8)
+        let message = try decodeError(container)
+        #expect(message.contains("'plugins' is not allowed"), "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: marker), "the library was loaded")
+    }
+
+    @Test func aNonCanonicalEmbeddedPipelineIsRefused() throws {
+        var container = try Self.validContainer()
+        container.streams[0].bytes = Array("# comment\n".utf8) + container.streams[0].bytes
+        #expect(try decodeError(container).contains("not in canonical form"))
+    }
+
+    @Test func streamsMustBeInTheirPlace() throws {
+        let valid = try Self.validContainer()
+        var swapped = valid
+        swapped.streams.swapAt(0, 1)
+        #expect(try decodeError(swapped).contains("unexpected stream 'PIPE'"))
+        var twoPipes = valid
+        twoPipes.streams.append(valid.streams[0])
+        #expect(try decodeError(twoPipes).contains("unexpected stream 'PIPE'"))
+        var extra = valid
+        extra.streams.append(ContainerStream(tag: "S001", bytes: valid.streams[1].bytes))
+        #expect(try decodeError(extra).contains("the model read 1 of 2"))
+        var noStreams = valid
+        noStreams.streams.removeLast()
+        #expect(try decodeError(noStreams).contains("cannot decode"))
+    }
+
+    @Test func pixelBudgetIsCheckedBeforeAllocating() throws {
+        var huge = try Self.validContainer()
+        (huge.width, huge.height) = (8192, 8192)
+        #expect(try decodeError(huge, maxPixels: 1 << 20).contains("more than the 1048576 pixels allowed"))
+    }
+
+    @Test func concurrentLoadsOfOneLibraryAllSucceed() throws {
+        let registry = PluginRegistry()
+        let library = PluginSearchPath.builtinDirectories()[0] + "/liblic-plugin-classical.so"
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            do { try registry.loadLibrary(at: library) } catch { failures.withLock { $0 += 1 } }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        #expect(registry.allComponents.filter { $0.id == "lic.transform.dct" }.count == 1)
+    }
+}
