@@ -91,3 +91,35 @@ import Testing
         #expect(DescriptorReader.hostSwiftRuntime == "swift-6.3")
     }
 }
+
+/// A plain C plugin computing through the host's tensor op table, in a real pipeline.
+@Suite struct CTensorPluginTests {
+    @Test func aCTransformUsingHostOpsRoundTrips() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let library = directory + "/libtensor-scale.so"
+        try TestSupport.compileC([TestSupport.fixtures + "/plugins/tensor_scale_plugin.c"], output: library, shared: true)
+        // The DCT's bands scaled by 4 on the way in and by 1/4 on the way out: same image, other coefficients.
+        let text = """
+            format = 1
+            name = "scaled"
+            plugins = ["\(library)"]
+            [analysis]
+            plugin = "org.test.transform.scale"
+            [quantizer]
+            plugin = "lic.quantizer.uniform"
+            step = 0.2
+            [entropy]
+            plugin = "lic.entropy.laplace"
+            [synthesis]
+            plugin = "org.test.transform.scale"
+            inverse = true
+            """
+        let pipeline = try Pipeline(descriptor: PipelineDescriptor.parse(text, source: "scaled.toml", baseDirectory: directory))
+        let image = try TestSupport.syntheticImage(width: 12, height: 8, channels: 3)
+        let encoded = try ImageCodec.encode(image, with: pipeline)
+        let decoded = try ImageCodec.decode(encoded.bytes, source: "scaled.lic", pipeline: pipeline)
+        #expect(decoded.image == encoded.reconstruction)
+        // step 0.2 on 4x-scaled pixels is a step of 0.05 in [0, 1]: error at most 0.025 * 255 per pixel.
+        #expect(try ImageMetrics.psnr(image, decoded.image) > 30)
+    }
+}
