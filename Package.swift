@@ -34,7 +34,7 @@ let package = Package(
         // LICPluginKit only for swiftRuntimeName: host and plugins must name the runtime the same way.
         .target(name: "LICCore", dependencies: ["CLIC", "CLTDL", "CLicPNG", "CLicPlatform", "LICPluginKit", "LICTensor"]),
         .executableTarget(name: "lic", dependencies: [
-            "LICCore", "CLIC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LICCore", "LICTensor", "CLIC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "LICEmbed", dependencies: ["LICCore"]),
         .executableTarget(name: "lic-bench", dependencies: ["LICCore", "LICTensor"], path: "benchmarks/lic-bench"),

@@ -9,3 +9,13 @@
 extern void omp_set_num_threads(int num_threads);
 extern int omp_get_max_threads(void);
 extern int omp_get_num_procs(void);
+
+// libgomp's entry for a parallel region (the ABI GCC-compiled code calls):
+// runs fn(data) on num_threads threads of the same pool oneDNN uses, so our
+// own kernels never compete with oneDNN's spinning workers for the cores.
+extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned int flags);
+extern int omp_get_thread_num(void);
+extern int omp_get_num_threads(void);
+
+// mallopt, to keep the tensor engine's large blocks in the heap (Tensor.swift).
+#include <malloc.h>

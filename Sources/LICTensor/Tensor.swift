@@ -1,3 +1,5 @@
+import CDNNL
+
 /// A dense float32 tensor in logical NCHW order (row-major, contiguous).
 ///
 /// Tensors are immutable values from the autodiff's point of view: ops make
@@ -95,6 +97,7 @@ final class TensorStorage: @unchecked Sendable {
     let count: Int
 
     init(count: Int) throws {
+        _ = Self.allocatorTuned
         guard count >= 0, count <= Self.maxElements else { throw TensorError.shape("cannot allocate \(count) elements") }
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
@@ -104,6 +107,7 @@ final class TensorStorage: @unchecked Sendable {
 
     /// Memory whose contents the caller overwrites completely (skips zeroing).
     init(uninitializedCount count: Int) throws {
+        _ = Self.allocatorTuned
         guard count >= 0, count <= Self.maxElements else { throw TensorError.shape("cannot allocate \(count) elements") }
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
@@ -111,4 +115,13 @@ final class TensorStorage: @unchecked Sendable {
     }
 
     deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+
+    /// Training frees and reallocates the same activation sizes every step.
+    /// glibc would serve each large block with a fresh mmap (page faults and
+    /// zeroing on every touch) and trim freed memory back to the system; keep
+    /// blocks up to 32 MiB in the heap and the heap untrimmed instead.
+    private static let allocatorTuned: Void = {
+        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
+    }()
 }

@@ -23,8 +23,17 @@ import Darwin
 public enum Threads {
     private static let storage = Atomic<Int>(defaultCount())
 
+    /// A scoped count for the current task (see `withCount`).
+    @TaskLocal private static var scopedCount: Int?
+
     /// The current thread count (at least 1).
-    public static var count: Int { storage.load(ordering: .relaxed) }
+    public static var count: Int { scopedCount ?? storage.load(ordering: .relaxed) }
+
+    /// Runs `body` with `n` threads for the current task only, leaving the
+    /// process-wide count (and concurrent work) alone.
+    public static func withCount<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        try $scopedCount.withValue(max(1, min(n, Int(Int32.max)))) { try body() }
+    }
 
     /// Sets the thread count (values below 1 count as 1).
     public static func set(_ n: Int) {

@@ -22,7 +22,10 @@ struct Decode: ParsableCommand {
     @Option(help: "Refuse images with more pixels than this (default and maximum: \(Image.maxPixels)).")
     var maxPixels: Int = Image.maxPixels
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     func run() throws {
+        try threadOptions.apply()
         let bytes = try FileInput.read(input)
         let given = try pipeline.map { try Pipeline(descriptor: PipelineDescriptor.load(path: $0)) }
         let started = Date()

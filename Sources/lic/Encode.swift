@@ -19,7 +19,10 @@ struct Encode: ParsableCommand {
     @Option(help: "Also write the decoder's exact reconstruction to this PNG.")
     var reconstruction: String?
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     func run() throws {
+        try threadOptions.apply()
         let image = try PNGFile.read(path: input)
         let pipeline = try Pipeline(descriptor: pipeline.map(PipelineDescriptor.load) ?? DefaultPipeline.descriptor())
         let started = Date()

@@ -1,4 +1,4 @@
-import Dispatch
+import CDNNL
 
 /// Splits loops over `0..<count` into fixed chunks and runs them on up to
 /// `Threads.count` threads.
@@ -29,18 +29,22 @@ enum Parallel {
         }
         // Static interleaved assignment: worker w takes chunks w, w + workers, ...
         // (which worker runs a chunk never changes what the chunk computes).
-        // concurrentPerform wants a @Sendable closure; `body` is only called
-        // while this function runs, and on disjoint chunks.
+        // The workers are OpenMP's (the pool oneDNN runs on): a second pool
+        // would fight oneDNN's spin-waiting threads for the same cores.
         withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var k = worker
-                while k < chunks {
-                    let start = k * chunk
-                    let end = count - start > chunk ? start + chunk : count
-                    shared.value(start ..< end)
-                    k += workers
-                }
+            var job = ChunkJob(body: body, count: count, chunk: chunk, chunks: chunks)
+            withUnsafeMutablePointer(to: &job) { pointer in
+                GOMP_parallel({ raw in
+                    let job = raw!.assumingMemoryBound(to: ChunkJob.self).pointee
+                    let workers = Int(omp_get_num_threads())
+                    var k = Int(omp_get_thread_num())
+                    while k < job.chunks {
+                        let start = k * job.chunk
+                        let end = job.count - start > job.chunk ? start + job.chunk : job.count
+                        job.body(start ..< end)
+                        k += workers
+                    }
+                }, pointer, UInt32(workers), 0)
             }
         }
     }
@@ -53,8 +57,10 @@ enum Parallel {
     }
 }
 
-/// Hands a value to concurrently running code whose safety the caller ensures.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+/// One parallel loop, handed to the OpenMP workers through a raw pointer.
+private struct ChunkJob {
+    let body: (Range<Int>) -> Void
+    let count: Int
+    let chunk: Int
+    let chunks: Int
 }
