@@ -1,4 +1,5 @@
 import Foundation
+import LICModels
 import LICTensor
 
 /// One training step of the mean-scale hyperprior, as anchor_compressai.py
@@ -13,7 +14,7 @@ enum TrainStepBenchmark {
         var lastLoss: Float = 0
         func step(_ index: Int) throws {
             model.store.zeroGradients()
-            let out = try model.forward(x, noiseSeed: UInt64(index) * 2)
+            let out = try model.forward(x, quantization: .noise(seed: UInt64(index) * 2))
             let bits = try out.likelihoods.map { try $0.log().sum() }.reduce(Tensor(scalar: 0), +)
             let bpp = try bits * (-1 / (Float(Foundation.log(2.0)) * Float(batch * patch * patch)))
             let mse = try (out.xHat - x).squared().mean()

@@ -1,15 +1,18 @@
 import Foundation
 import LICTensor
 
-/// CompressAI's MeanScaleHyperprior (Minnen 2018 without context), written
-/// directly against LICTensor for the training-step benchmark: same layers,
-/// initializations and training-mode quantization (additive uniform noise).
-final class MeanScaleHyperprior {
-    let store = ParameterStore()
-    let n: Int, m: Int
+/// CompressAI's MeanScaleHyperprior (mbt2018-mean: Minnen 2018 without the
+/// context model) on LIC's tensor engine: the same layers, initializations,
+/// parameter names (component/param, see tools/compressai_to_lic.py) and
+/// quantization (additive noise in training, rounding around the medians /
+/// means in evaluation). Used by the training-step benchmark and by the test
+/// that reproduces CompressAI's forward pass from converted weights.
+public final class MeanScaleHyperprior {
+    public let store = ParameterStore()
+    public let n: Int, m: Int
     private var seed: UInt64 = 1
 
-    init(n: Int, m: Int) throws {
+    public init(n: Int, m: Int) throws {
         self.n = n
         self.m = m
         for (i, (cin, cout)) in [(3, n), (n, n), (n, n), (n, m)].enumerated() {
@@ -51,9 +54,9 @@ final class MeanScaleHyperprior {
         let scale = pow(10.0, 1.0 / 5.0)
         for i in 0..<5 {
             let initial = Float(log(expm1(1 / scale / Double(Self.filters[i + 1]))))
-            try store.register("eb/matrix\(i)", shape: [c, Self.filters[i + 1], Self.filters[i]], initializer: .constant(initial))
-            try store.register("eb/bias\(i)", shape: [c, Self.filters[i + 1], 1], initializer: .uniform(low: -0.5, high: 0.5, seed: nextSeed()))
-            if i < 4 { try store.register("eb/factor\(i)", shape: [c, Self.filters[i + 1], 1], initializer: .zeros) }
+            try store.register("eb/matrices.\(i)", shape: [c, Self.filters[i + 1], Self.filters[i]], initializer: .constant(initial))
+            try store.register("eb/biases.\(i)", shape: [c, Self.filters[i + 1], 1], initializer: .uniform(low: -0.5, high: 0.5, seed: nextSeed()))
+            if i < 4 { try store.register("eb/factors.\(i)", shape: [c, Self.filters[i + 1], 1], initializer: .zeros) }
         }
         let q: [Float] = (0..<c).flatMap { _ -> [Float] in [-10, 0, 10] }
         try store.register("eb/quantiles", shape: [c, 1, 3], initializer: .values(q), group: .auxiliary)
@@ -82,17 +85,17 @@ final class MeanScaleHyperprior {
     }
 
     /// Cumulative logits of the factorized prior for inputs [C, 1, K].
-    func logitsCumulative(_ inputs: Tensor, stopGradient: Bool) throws -> Tensor {
+    public func logitsCumulative(_ inputs: Tensor, stopGradient: Bool) throws -> Tensor {
         var logits = inputs
         for i in 0..<5 {
-            var matrix = try p("eb/matrix\(i)").softplus()
+            var matrix = try p("eb/matrices.\(i)").softplus()
             if stopGradient { matrix = matrix.detached() }
             logits = try matrix.matmul(logits)
-            var bias = p("eb/bias\(i)")
+            var bias = p("eb/biases.\(i)")
             if stopGradient { bias = bias.detached() }
             logits = try logits + bias
             if i < 4 {
-                var factor = try p("eb/factor\(i)").tanh()
+                var factor = try p("eb/factors.\(i)").tanh()
                 if stopGradient { factor = factor.detached() }
                 logits = try logits + factor * logits.tanh()
             }
@@ -100,45 +103,69 @@ final class MeanScaleHyperprior {
         return logits
     }
 
-    struct Output { var xHat: Tensor; var likelihoods: [Tensor] }
+    public struct Output {
+        public var xHat: Tensor
+        /// y's and z's likelihoods, each of its latent's shape.
+        public var yLikelihoods: Tensor
+        public var zLikelihoods: Tensor
+        public var likelihoods: [Tensor] { [yLikelihoods, zLikelihoods] }
+    }
 
-    func forward(_ x: Tensor, noiseSeed: UInt64) throws -> Output {
+    public enum Quantization {
+        /// Additive U(-0.5, 0.5) noise from the seed (training).
+        case noise(seed: UInt64)
+        /// round(v - median) + median, round(y - mean) + mean (evaluation and coding).
+        case rounding
+    }
+
+    public func forward(_ x: Tensor, quantization: Quantization) throws -> Output {
         var y = x
         for i in 0..<4 {
             y = try convLayer(y, "g_a.\(2 * i)", stride: 2)
             if i < 3 { y = try gdnLayer(y, "g_a.\(2 * i + 1)", inverse: false) }
         }
-        var z = try convLayer(y.abs(), "h_a.0", stride: 1).leakyRelu()
+        var z = try convLayer(y, "h_a.0", stride: 1).leakyRelu()
         z = try convLayer(z, "h_a.2", stride: 2).leakyRelu()
         z = try convLayer(z, "h_a.4", stride: 2)
-        // Factorized prior on z: channels first, values flattened, noise quantization.
+        // Factorized prior on z, channels first: [C, 1, B*H*W].
         let (b, c, h, w) = (z.shape[0], z.shape[1], z.shape[2], z.shape[3])
-        let zNoisy = try z + Tensor.uniformNoise(shape: z.shape, seed: noiseSeed)
-        let values = try zNoisy.permuted([1, 0, 2, 3]).reshaped([c, 1, b * h * w])
-        let upper = try logitsCumulative(values + 0.5, stopGradient: false)
-        let lower = try logitsCumulative(values - 0.5, stopGradient: false)
-        let zLikelihood = try (upper.sigmoid() - lower.sigmoid()).lowerBounded(1e-9)
+        let values = try z.permuted([1, 0, 2, 3]).reshaped([c, 1, b * h * w])
+        let medians = try p("eb/quantiles").sliced(axis: 2, start: 1, length: 1).detached()
+        let zQuantized: Tensor
+        switch quantization {
+        case .noise(let seed): zQuantized = try values + Tensor.uniformNoise(shape: values.shape, seed: seed)
+        case .rounding: zQuantized = try (values - medians).roundedStraightThrough() + medians
+        }
+        let upper = try logitsCumulative(zQuantized + 0.5, stopGradient: false)
+        let lower = try logitsCumulative(zQuantized - 0.5, stopGradient: false)
+        let zLikelihoods = try (upper.sigmoid() - lower.sigmoid()).lowerBounded(1e-9)
+            .reshaped([c, b, h, w]).permuted([1, 0, 2, 3])
+        let zHat = try zQuantized.reshaped([c, b, h, w]).permuted([1, 0, 2, 3])
         // Hyper synthesis -> (scales, means) for y.
-        var params = try deconvLayer(zNoisy, "h_s.0", stride: 2).leakyRelu()
+        var params = try deconvLayer(zHat, "h_s.0", stride: 2).leakyRelu()
         params = try deconvLayer(params, "h_s.2", stride: 2).leakyRelu()
         params = try convLayer(params, "h_s.4", stride: 1)
         let halves = try params.split(axis: 1, sizes: [m, m])
         let scales = try halves[0].lowerBounded(0.11), means = halves[1]
-        let yNoisy = try y + Tensor.uniformNoise(shape: y.shape, seed: noiseSeed &+ 1)
-        let centered = try (yNoisy - means).abs()
+        let yHat: Tensor
+        switch quantization {
+        case .noise(let seed): yHat = try y + Tensor.uniformNoise(shape: y.shape, seed: seed &+ 1)
+        case .rounding: yHat = try (y - means).roundedStraightThrough() + means
+        }
+        let centered = try (yHat - means).abs()
         let yUpper = try ((centered.negated() + 0.5) / scales).gaussianCDF()
         let yLower = try ((centered.negated() - 0.5) / scales).gaussianCDF()
-        let yLikelihood = try (yUpper - yLower).lowerBounded(1e-9)
-        var xHat = yNoisy
+        let yLikelihoods = try (yUpper - yLower).lowerBounded(1e-9)
+        var xHat = yHat
         for i in 0..<4 {
             xHat = try deconvLayer(xHat, "g_s.\(2 * i)", stride: 2)
             if i < 3 { xHat = try gdnLayer(xHat, "g_s.\(2 * i + 1)", inverse: true) }
         }
-        return Output(xHat: xHat, likelihoods: [yLikelihood, zLikelihood])
+        return Output(xHat: xHat, yLikelihoods: yLikelihoods, zLikelihoods: zLikelihoods)
     }
 
     /// sum |logits(quantiles) - target| (CompressAI's aux loss).
-    func auxiliaryLoss() throws -> Tensor {
+    public func auxiliaryLoss() throws -> Tensor {
         let logits = try logitsCumulative(p("eb/quantiles"), stopGradient: true)
         let t = Float(log(2 / 1e-9 - 1))
         let target = try Tensor(shape: [1, 1, 3], values: [-t, 0, t])
