@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "licembed", type: .dynamic, targets: ["LICEmbed"]),
         // Built-in plugins: ordinary plugin libraries, found beside the executable.
         .library(name: "lic-plugin-classical", type: .dynamic, targets: ["LICClassicalPlugin"]),
+        .library(name: "lic-plugin-learned", type: .dynamic, targets: ["LICLearnedPlugin"]),
         // For third-party plugins written in Swift.
         .library(name: "LICPluginKit", targets: ["LICPluginKit"]),
     ],
@@ -41,7 +42,8 @@ let package = Package(
         .target(name: "LICEmbed", dependencies: ["LICCore"]),
         .executableTarget(name: "lic-bench", dependencies: ["LICCore", "LICTensor", "LICModels"], path: "benchmarks/lic-bench"),
         .target(name: "LICClassicalPlugin", dependencies: ["LICPluginKit"], path: "Plugins/Classical"),
-        .testTarget(name: "LICCoreTests", dependencies: ["LICCore"],
+        .target(name: "LICLearnedPlugin", dependencies: ["LICPluginKit"], path: "Plugins/Learned"),
+        .testTarget(name: "LICCoreTests", dependencies: ["LICCore", "LICModels"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "LICTensorTests", dependencies: ["LICTensor"]),
         .testTarget(name: "LICModelsTests", dependencies: ["LICModels", "LICTensor"], exclude: ["Fixtures"]),

@@ -6,7 +6,8 @@ implementation of the architecture (Sources/LICModels).
     python3 tools/compressai_to_lic.py --arch mbt2018-mean --N 128 --M 192 \\
         --checkpoint model.pth.tar --out weights.safetensors
 
-Names: "g_a.0.weight" -> "g_a.0/weight" (component/param);
+Names: "g_a.0.weight" -> "g_a/0.weight" (component/param: the component is
+the first part, a pipeline stage);
 "entropy_bottleneck._matrix0" -> "eb/matrix0", "entropy_bottleneck.quantiles"
 -> "eb/quantiles". GDN beta/gamma are copied in CompressAI's reparametrized
 form (LIC applies the same non-negative reparametrization). Buffers that
@@ -22,8 +23,8 @@ def lic_name(key):
     if key.startswith("entropy_bottleneck."):
         rest = key[len("entropy_bottleneck."):]
         return "eb/" + rest.lstrip("_")
-    head, _, param = key.rpartition(".")
-    return f"{head}/{param}"
+    component, _, param = key.partition(".")
+    return f"{component}/{param}"
 
 
 def keep(key):

@@ -16,36 +16,36 @@ public final class MeanScaleHyperprior {
         self.n = n
         self.m = m
         for (i, (cin, cout)) in [(3, n), (n, n), (n, n), (n, m)].enumerated() {
-            try conv("g_a.\(2 * i)", cin, cout, 5)
-            if i < 3 { try gdn("g_a.\(2 * i + 1)", cout) }
+            try conv("g_a/\(2 * i)", cin, cout, 5)
+            if i < 3 { try gdn("g_a/\(2 * i + 1)", cout) }
         }
         for (i, (cin, cout)) in [(m, n), (n, n), (n, n), (n, 3)].enumerated() {
-            try deconv("g_s.\(2 * i)", cin, cout, 5)
-            if i < 3 { try gdn("g_s.\(2 * i + 1)", cout) }
+            try deconv("g_s/\(2 * i)", cin, cout, 5)
+            if i < 3 { try gdn("g_s/\(2 * i + 1)", cout) }
         }
-        try conv("h_a.0", m, n, 3); try conv("h_a.2", n, n, 5); try conv("h_a.4", n, n, 5)
-        try deconv("h_s.0", n, m, 5); try deconv("h_s.2", m, m * 3 / 2, 5); try conv("h_s.4", m * 3 / 2, m * 2, 3)
+        try conv("h_a/0", m, n, 3); try conv("h_a/2", n, n, 5); try conv("h_a/4", n, n, 5)
+        try deconv("h_s/0", n, m, 5); try deconv("h_s/2", m, m * 3 / 2, 5); try conv("h_s/4", m * 3 / 2, m * 2, 3)
         try entropyBottleneck(channels: n)
     }
 
     private func nextSeed() -> UInt64 { seed += 1; return seed }
 
     private func conv(_ name: String, _ cin: Int, _ cout: Int, _ k: Int) throws {
-        try store.register("\(name)/weight", shape: [cout, cin, k, k], initializer: .kaimingUniform(fanIn: cin * k * k, seed: nextSeed()))
-        try store.register("\(name)/bias", shape: [cout], initializer: .kaimingUniform(fanIn: cin * k * k, seed: nextSeed()))
+        try store.register("\(name).weight", shape: [cout, cin, k, k], initializer: .kaimingUniform(fanIn: cin * k * k, seed: nextSeed()))
+        try store.register("\(name).bias", shape: [cout], initializer: .kaimingUniform(fanIn: cin * k * k, seed: nextSeed()))
     }
 
     private func deconv(_ name: String, _ cin: Int, _ cout: Int, _ k: Int) throws {
-        try store.register("\(name)/weight", shape: [cin, cout, k, k], initializer: .kaimingUniform(fanIn: cout * k * k, seed: nextSeed()))
-        try store.register("\(name)/bias", shape: [cout], initializer: .kaimingUniform(fanIn: cout * k * k, seed: nextSeed()))
+        try store.register("\(name).weight", shape: [cin, cout, k, k], initializer: .kaimingUniform(fanIn: cout * k * k, seed: nextSeed()))
+        try store.register("\(name).bias", shape: [cout], initializer: .kaimingUniform(fanIn: cout * k * k, seed: nextSeed()))
     }
 
     // GDN parameters as CompressAI stores them (non-negative reparametrization).
     static let pedestal = Float(pow(2.0, -36.0))
     private func gdn(_ name: String, _ c: Int) throws {
         let eye = (0..<(c * c)).map { $0 / c == $0 % c ? Float(0.1) : 0 }
-        try store.register("\(name)/beta", shape: [c], initializer: .constant((1 + Self.pedestal).squareRoot()))
-        try store.register("\(name)/gamma", shape: [c, c], initializer: .values(eye.map { ($0 + Self.pedestal).squareRoot() }))
+        try store.register("\(name).beta", shape: [c], initializer: .constant((1 + Self.pedestal).squareRoot()))
+        try store.register("\(name).gamma", shape: [c, c], initializer: .values(eye.map { ($0 + Self.pedestal).squareRoot() }))
     }
 
     // EntropyBottleneck: filters (3,3,3,3), init scale 10.
@@ -70,17 +70,17 @@ public final class MeanScaleHyperprior {
     }
 
     private func gdnLayer(_ x: Tensor, _ name: String, inverse: Bool) throws -> Tensor {
-        try x.gdn(beta: nonNegative(p("\(name)/beta"), minimum: 1e-6), gamma: nonNegative(p("\(name)/gamma"), minimum: 0), inverse: inverse)
+        try x.gdn(beta: nonNegative(p("\(name).beta"), minimum: 1e-6), gamma: nonNegative(p("\(name).gamma"), minimum: 0), inverse: inverse)
     }
 
     private func convLayer(_ x: Tensor, _ name: String, stride: Int) throws -> Tensor {
-        let k = p("\(name)/weight").shape[2]
-        return try x.conv2d(p("\(name)/weight"), bias: p("\(name)/bias"), stride: stride, padding: .same(k / 2))
+        let k = p("\(name).weight").shape[2]
+        return try x.conv2d(p("\(name).weight"), bias: p("\(name).bias"), stride: stride, padding: .same(k / 2))
     }
 
     private func deconvLayer(_ x: Tensor, _ name: String, stride: Int) throws -> Tensor {
-        let k = p("\(name)/weight").shape[2]
-        return try x.convTranspose2d(p("\(name)/weight"), bias: p("\(name)/bias"), stride: stride, padding: .same(k / 2),
+        let k = p("\(name).weight").shape[2]
+        return try x.convTranspose2d(p("\(name).weight"), bias: p("\(name).bias"), stride: stride, padding: .same(k / 2),
                                      outputPadding: stride - 1)
     }
 
@@ -118,15 +118,21 @@ public final class MeanScaleHyperprior {
         case rounding
     }
 
-    public func forward(_ x: Tensor, quantization: Quantization) throws -> Output {
+    /// y = g_a(x).
+    public func analysis(_ x: Tensor) throws -> Tensor {
         var y = x
         for i in 0..<4 {
-            y = try convLayer(y, "g_a.\(2 * i)", stride: 2)
-            if i < 3 { y = try gdnLayer(y, "g_a.\(2 * i + 1)", inverse: false) }
+            y = try convLayer(y, "g_a/\(2 * i)", stride: 2)
+            if i < 3 { y = try gdnLayer(y, "g_a/\(2 * i + 1)", inverse: false) }
         }
-        var z = try convLayer(y, "h_a.0", stride: 1).leakyRelu()
-        z = try convLayer(z, "h_a.2", stride: 2).leakyRelu()
-        z = try convLayer(z, "h_a.4", stride: 2)
+        return y
+    }
+
+    public func forward(_ x: Tensor, quantization: Quantization) throws -> Output {
+        let y = try analysis(x)
+        var z = try convLayer(y, "h_a/0", stride: 1).leakyRelu()
+        z = try convLayer(z, "h_a/2", stride: 2).leakyRelu()
+        z = try convLayer(z, "h_a/4", stride: 2)
         // Factorized prior on z, channels first: [C, 1, B*H*W].
         let (b, c, h, w) = (z.shape[0], z.shape[1], z.shape[2], z.shape[3])
         let values = try z.permuted([1, 0, 2, 3]).reshaped([c, 1, b * h * w])
@@ -142,9 +148,9 @@ public final class MeanScaleHyperprior {
             .reshaped([c, b, h, w]).permuted([1, 0, 2, 3])
         let zHat = try zQuantized.reshaped([c, b, h, w]).permuted([1, 0, 2, 3])
         // Hyper synthesis -> (scales, means) for y.
-        var params = try deconvLayer(zHat, "h_s.0", stride: 2).leakyRelu()
-        params = try deconvLayer(params, "h_s.2", stride: 2).leakyRelu()
-        params = try convLayer(params, "h_s.4", stride: 1)
+        var params = try deconvLayer(zHat, "h_s/0", stride: 2).leakyRelu()
+        params = try deconvLayer(params, "h_s/2", stride: 2).leakyRelu()
+        params = try convLayer(params, "h_s/4", stride: 1)
         let halves = try params.split(axis: 1, sizes: [m, m])
         let scales = try halves[0].lowerBounded(0.11), means = halves[1]
         let yHat: Tensor
@@ -158,8 +164,8 @@ public final class MeanScaleHyperprior {
         let yLikelihoods = try (yUpper - yLower).lowerBounded(1e-9)
         var xHat = yHat
         for i in 0..<4 {
-            xHat = try deconvLayer(xHat, "g_s.\(2 * i)", stride: 2)
-            if i < 3 { xHat = try gdnLayer(xHat, "g_s.\(2 * i + 1)", inverse: true) }
+            xHat = try deconvLayer(xHat, "g_s/\(2 * i)", stride: 2)
+            if i < 3 { xHat = try gdnLayer(xHat, "g_s/\(2 * i + 1)", inverse: true) }
         }
         return Output(xHat: xHat, yLikelihoods: yLikelihoods, zLikelihoods: zLikelihoods)
     }

@@ -64,6 +64,30 @@ enum Bridge {
         return UnsafeRawPointer(table)
     }()
 
+    nonisolated(unsafe) static let transformV2Interface: UnsafeRawPointer = {
+        let table = UnsafeMutablePointer<lic_transform_v2>.allocate(capacity: 1)
+        table.initialize(to: lic_transform_v2(
+            struct_size: UInt32(MemoryLayout<lic_transform_v2>.size),
+            create: create, destroy: destroy,
+            alignment: { instance in
+                guard let transform = try? object(instance, as: (any DifferentiableTransformComponent).self) else { return 1 }
+                return UInt32(clamping: max(1, transform.alignment))
+            },
+            apply: { instance, input, output, error in
+                reportingErrors(error) {
+                    let transform = try object(instance, as: (any DifferentiableTransformComponent).self)
+                    guard let input, let output, let ops = try Bridge.host?.tensorOps() else {
+                        throw PluginError(.invalidArgument, "apply: missing input, output or op table")
+                    }
+                    ops.pointee.retain(input)  // borrowed: the wrapper below owns one reference
+                    let result = try transform.apply(Tensor(owning: input, ops: ops))
+                    ops.pointee.retain(result.handle)  // the caller's reference
+                    output.pointee = result.handle
+                }
+            }))
+        return UnsafeRawPointer(table)
+    }()
+
     nonisolated(unsafe) static let quantizerInterface: UnsafeRawPointer = {
         let table = UnsafeMutablePointer<lic_quantizer_v1>.allocate(capacity: 1)
         table.initialize(to: lic_quantizer_v1(

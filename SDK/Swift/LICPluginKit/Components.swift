@@ -10,6 +10,15 @@ public protocol TransformComponent: AnyObject {
     func forward(_ input: TensorView, into output: TensorView) throws
 }
 
+/// "lic.transform/2": a differentiable transform on host tensors. Register
+/// parameters with `host.parameter(...)` in `init` (the only time it is allowed);
+/// the host records the tape of `apply`, so gradients reach them.
+public protocol DifferentiableTransformComponent: AnyObject {
+    init(params: Params, host: Host) throws
+    var alignment: Int { get }
+    func apply(_ x: Tensor) throws -> Tensor
+}
+
 /// "lic.quantizer/1": values <-> integer symbols, with optional per-value means.
 public protocol QuantizerComponent: AnyObject {
     init(params: Params, host: Host) throws
@@ -43,6 +52,13 @@ public struct Component: @unchecked Sendable {
                                                         description: String, params: [ParamSpec]) -> Component {
         Component(kind: LIC_KIND_TRANSFORM, interfaceID: LIC_INTERFACE_TRANSFORM_1,
                   interface: Bridge.transformInterface, id: id, version: version, description: description,
+                  params: params, make: { try T(params: $0, host: $1) })
+    }
+
+    public static func differentiableTransform<T: DifferentiableTransformComponent>(
+        _ type: T.Type, id: String, version: UInt32 = 1, description: String, params: [ParamSpec]) -> Component {
+        Component(kind: LIC_KIND_TRANSFORM, interfaceID: LIC_INTERFACE_TRANSFORM_2,
+                  interface: Bridge.transformV2Interface, id: id, version: version, description: description,
                   params: params, make: { try T(params: $0, host: $1) })
     }
 

@@ -53,6 +53,7 @@ extern "C" {
 #define LIC_INTERFACE_TRANSFORM_1 "lic.transform/1"
 #define LIC_INTERFACE_QUANTIZER_1 "lic.quantizer/1"
 #define LIC_INTERFACE_ENTROPY_MODEL_1 "lic.entropy-model/1"
+#define LIC_INTERFACE_TRANSFORM_2 "lic.transform/2"     /* ABI 1.1: on host tensors */
 
 /* ------------------------------------------------------------------ */
 /* Status codes and the error sink                                     */
@@ -298,6 +299,21 @@ typedef struct lic_quantizer_v1 {
     lic_status (*dequantize)(void *instance, const int32_t *symbols, const float *means,
                              float *values, size_t count, lic_error *error);
 } lic_quantizer_v1;
+
+/* "lic.transform/2" (ABI 1.1): a differentiable transform computed with the
+ * host's tensor ops, so the host records the tape and gradients reach the
+ * parameters the component registered (host->tensor_ops->parameter, only
+ * during create). `inverse`-style variants are parameters, as in /1. */
+typedef struct lic_transform_v2 {
+    uint32_t struct_size;
+    lic_create_fn create;
+    lic_destroy_fn destroy;
+    /* Spatial sizes of the input must be multiples of this (>= 1). */
+    uint32_t (*alignment)(void *instance);
+    /* *output = T(input): a new reference for the caller. `input` is
+     * borrowed. Called by the thread running the computation. */
+    lic_status (*apply)(void *instance, const lic_tensor *input, lic_tensor **output, lic_error *error);
+} lic_transform_v2;
 
 /* The pipeline's quantizer as handed to an entropy model (borrowed). */
 typedef struct lic_quantizer_binding {

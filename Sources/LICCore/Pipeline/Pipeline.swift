@@ -1,3 +1,4 @@
+import CLIC
 import Foundation
 
 /// A descriptor bound to loaded components: every parameter checked against
@@ -75,6 +76,9 @@ public final class Pipeline {
         }
         guard entry.info.kind == stage.role.kind else {
             throw LICError("\(at): '\(stage.componentID)' is a \(entry.info.kind.rawValue), this stage needs a \(stage.role.kind.rawValue)")
+        }
+        if stage.role.kind == .transform, entry.info.interfaceID != LIC_INTERFACE_TRANSFORM_1 {
+            throw LICError("\(at): '\(stage.componentID)' implements \(entry.info.interfaceID); codec pipelines run \(LIC_INTERFACE_TRANSFORM_1) transforms")
         }
         return entry
     }

@@ -92,6 +92,8 @@ enum DescriptorReader {
         switch (kind, interfaceID) {
         case (.transform, LIC_INTERFACE_TRANSFORM_1):
             try require(lic_transform_v1.self) { $0.create != nil && $0.destroy != nil && $0.alignment != nil && $0.output_shape != nil && $0.forward != nil }
+        case (.transform, LIC_INTERFACE_TRANSFORM_2):
+            try require(lic_transform_v2.self) { $0.create != nil && $0.destroy != nil && $0.alignment != nil && $0.apply != nil }
         case (.quantizer, LIC_INTERFACE_QUANTIZER_1):
             try require(lic_quantizer_v1.self) { $0.create != nil && $0.destroy != nil && $0.quantize != nil && $0.dequantize != nil }
         case (.entropyModel, LIC_INTERFACE_ENTROPY_MODEL_1):

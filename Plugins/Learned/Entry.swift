@@ -1,0 +1,11 @@
+import CLIC
+import LICPluginKit
+
+/// Learned components: differentiable, computed with the host's tensor ops.
+@c public func lic_plugin_entry(_ abi: UInt32, _ host: UnsafePointer<lic_host_services>?) -> UnsafePointer<lic_plugin_library>? {
+    PluginLibrary.entry(abi: abi, host: host, name: "LIC learned components", components: [
+        .differentiableTransform(GDNTransform.self, id: "lic.transform.gdn",
+                                 description: "Balle conv/GDN analysis (4 x conv stride 2 + GDN) or, inverse, transposed-conv/IGDN synthesis",
+                                 params: GDNTransform.schema),
+    ])
+}
