@@ -7,5 +7,14 @@ import LICPluginKit
         .differentiableTransform(GDNTransform.self, id: "lic.transform.gdn",
                                  description: "Balle conv/GDN analysis (4 x conv stride 2 + GDN) or, inverse, transposed-conv/IGDN synthesis",
                                  params: GDNTransform.schema),
+        .differentiableTransform(HyperTransform.self, id: "lic.transform.hyper",
+                                 description: "Hyperprior analysis (y -> z) or, inverse, synthesis (z_hat -> entropy parameters)",
+                                 params: HyperTransform.schema),
+        .learnedEntropyModel(FactorizedPrior.self, id: "lic.entropy.factorized",
+                             description: "Factorized prior: a learned CDF per channel, quantiles fitted by an auxiliary loss",
+                             params: FactorizedPrior.schema),
+        .learnedEntropyModel(GaussianConditional.self, id: "lic.entropy.gaussian",
+                             description: "Gaussian conditional (scale or mean-scale) with a 64-entry scale table for coding",
+                             params: GaussianConditional.schema),
     ])
 }

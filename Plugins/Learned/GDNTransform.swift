@@ -22,6 +22,11 @@ final class GDNTransform: DifferentiableTransformComponent {
     struct Layer {
         var weight: Tensor, bias: Tensor
         var beta: Tensor?, gamma: Tensor?
+        var shape: [Int]
+
+        /// Conv weights are [out, in, k, k]; transposed-conv weights [in, out, k, k].
+        func inputChannels(inverse: Bool) -> Int { inverse ? shape[0] : shape[1] }
+        func outputChannels(inverse: Bool) -> Int { inverse ? shape[1] : shape[0] }
     }
 
     let inverse: Bool
@@ -29,6 +34,19 @@ final class GDNTransform: DifferentiableTransformComponent {
     let layers: [Layer]
 
     var alignment: Int { inverse ? 1 : 16 }
+
+    /// Analysis: [B, image, H, W] -> [B, M, H/16, W/16]; synthesis the other way.
+    func outputShape(for input: [Int]) throws -> [Int] {
+        guard input.count == 4, input[1] == layers[0].inputChannels(inverse: inverse) else {
+            throw PluginError(.invalidArgument, "lic.transform.gdn: input \(input) does not have \(layers[0].inputChannels(inverse: inverse)) channels")
+        }
+        let out = layers.last!.outputChannels(inverse: inverse)
+        if inverse { return [input[0], out, input[2] * 16, input[3] * 16] }
+        guard input[2] % 16 == 0, input[3] % 16 == 0 else {
+            throw PluginError(.invalidArgument, "lic.transform.gdn: \(input[2])x\(input[3]) is not a multiple of 16")
+        }
+        return [input[0], out, input[2] / 16, input[3] / 16]
+    }
 
     init(params: Params, host: Host) throws {
         let n = Int(try params.int("channels")), m = Int(try params.int("latent"))
@@ -48,7 +66,7 @@ final class GDNTransform: DifferentiableTransformComponent {
                                             a: fanIn, seed: seed &* 1000 &+ UInt64(2 * i))
             let bias = try host.parameter("\(2 * i).bias", shape: [cout], initializer: LIC_INIT_KAIMING_UNIFORM,
                                           a: fanIn, seed: seed &* 1000 &+ UInt64(2 * i + 1))
-            var layer = Layer(weight: weight, bias: bias)
+            var layer = Layer(weight: weight, bias: bias, shape: shape)
             if i < 3 {
                 let identity = (0..<(cout * cout)).map { $0 / cout == $0 % cout ? Float(0.1) : 0 }
                 layer.beta = try host.parameter("\(2 * i + 1).beta", shape: [cout], initializer: LIC_INIT_CONSTANT,

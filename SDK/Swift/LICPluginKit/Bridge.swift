@@ -45,14 +45,7 @@ enum Bridge {
             output_shape: { instance, rank, input, output, error in
                 reportingErrors(error) {
                     let transform = try object(instance, as: (any TransformComponent).self)
-                    guard let input, let output, rank >= 1, rank <= LIC_MAX_RANK else {
-                        throw PluginError(.invalidArgument, "output_shape: bad rank or buffers")
-                    }
-                    let shape = try transform.outputShape(for: (0..<Int(rank)).map { Int(input[$0]) })
-                    guard shape.count == Int(rank) else {
-                        throw PluginError(.internalError, "output_shape changed the rank")
-                    }
-                    for (axis, size) in shape.enumerated() { output[axis] = Int64(size) }
+                    try fillShape(rank, input, output) { try transform.outputShape(for: $0) }
                 }
             },
             forward: { instance, input, output, error in
@@ -72,6 +65,12 @@ enum Bridge {
             alignment: { instance in
                 guard let transform = try? object(instance, as: (any DifferentiableTransformComponent).self) else { return 1 }
                 return UInt32(clamping: max(1, transform.alignment))
+            },
+            output_shape: { instance, rank, input, output, error in
+                reportingErrors(error) {
+                    let transform = try object(instance, as: (any DifferentiableTransformComponent).self)
+                    try fillShape(rank, input, output) { try transform.outputShape(for: $0) }
+                }
             },
             apply: { instance, input, output, error in
                 reportingErrors(error) {
@@ -135,6 +134,86 @@ enum Bridge {
                     }
                     try model.decode(yHat: TensorView(yHat), quantizer: Quantizer(binding: quantizer),
                                      context: CodingContext(pointer: context, host: host))
+                }
+            }))
+        return UnsafeRawPointer(table)
+    }()
+
+    /// Maps a C input shape to a C output shape of the same rank.
+    static func fillShape(_ rank: UInt32, _ input: UnsafePointer<Int64>?, _ output: UnsafeMutablePointer<Int64>?,
+                          _ compute: ([Int]) throws -> [Int]) throws {
+        guard let input, let output, rank >= 1, rank <= LIC_MAX_RANK else {
+            throw PluginError(.invalidArgument, "output_shape: bad rank or buffers")
+        }
+        let shape = try compute((0..<Int(rank)).map { Int(input[$0]) })
+        guard shape.count == Int(rank) else { throw PluginError(.internalError, "output_shape changed the rank") }
+        for (axis, size) in shape.enumerated() { output[axis] = Int64(size) }
+    }
+
+    /// Wraps a borrowed tensor handle (taking a reference of our own).
+    static func borrowed(_ handle: OpaquePointer?, _ ops: UnsafePointer<lic_tensor_ops>) -> Tensor? {
+        guard let handle else { return nil }
+        ops.pointee.retain(handle)
+        return Tensor(owning: handle, ops: ops)
+    }
+
+    /// Hands a result to the caller: one new reference.
+    static func give(_ tensor: Tensor, to out: UnsafeMutablePointer<OpaquePointer?>) {
+        tensor.ops.pointee.retain(tensor.handle)
+        out.pointee = tensor.handle
+    }
+
+    static func ops() throws -> UnsafePointer<lic_tensor_ops> {
+        guard let host = Bridge.host else { throw PluginError(.internalError, "no host services") }
+        return try host.tensorOps()
+    }
+
+    nonisolated(unsafe) static let entropyModelV2Interface: UnsafeRawPointer = {
+        let table = UnsafeMutablePointer<lic_entropy_model_v2>.allocate(capacity: 1)
+        table.initialize(to: lic_entropy_model_v2(
+            struct_size: UInt32(MemoryLayout<lic_entropy_model_v2>.size),
+            create: create, destroy: destroy,
+            forward: { instance, y, condition, training, seed, yHat, likelihoods, error in
+                reportingErrors(error) {
+                    let model = try object(instance, as: (any LearnedEntropyModelComponent).self)
+                    let ops = try Bridge.ops()
+                    guard let input = borrowed(y, ops), let yHat, let likelihoods else {
+                        throw PluginError(.invalidArgument, "forward: missing y or outputs")
+                    }
+                    let result = try model.forward(input, condition: borrowed(condition, ops), training: training != 0, seed: seed)
+                    give(result.yHat, to: yHat)
+                    give(result.likelihoods, to: likelihoods)
+                }
+            },
+            auxiliary_loss: { instance, loss, error in
+                reportingErrors(error) {
+                    let model = try object(instance, as: (any LearnedEntropyModelComponent).self)
+                    guard let loss else { throw PluginError(.invalidArgument, "auxiliary_loss: no output") }
+                    loss.pointee = nil
+                    if let value = try model.auxiliaryLoss() { give(value, to: loss) }
+                }
+            },
+            encode: { instance, y, condition, quantizer, context, yHat, error in
+                reportingErrors(error) {
+                    let model = try object(instance, as: (any LearnedEntropyModelComponent).self)
+                    let ops = try Bridge.ops()
+                    guard let input = borrowed(y, ops), let quantizer, let context, let yHat, let host = Bridge.host else {
+                        throw PluginError(.invalidArgument, "encode: missing y, quantizer, context or output")
+                    }
+                    give(try model.encode(input, condition: borrowed(condition, ops), quantizer: Quantizer(binding: quantizer),
+                                          context: CodingContext(pointer: context, host: host)), to: yHat)
+                }
+            },
+            decode: { instance, rank, shape, condition, quantizer, context, yHat, error in
+                reportingErrors(error) {
+                    let model = try object(instance, as: (any LearnedEntropyModelComponent).self)
+                    let ops = try Bridge.ops()
+                    guard let shape, rank >= 1, rank <= LIC_MAX_RANK, let quantizer, let context, let yHat, let host = Bridge.host else {
+                        throw PluginError(.invalidArgument, "decode: missing shape, quantizer, context or output")
+                    }
+                    let dims = (0..<Int(rank)).map { Int(shape[$0]) }
+                    give(try model.decode(shape: dims, condition: borrowed(condition, ops), quantizer: Quantizer(binding: quantizer),
+                                          context: CodingContext(pointer: context, host: host)), to: yHat)
                 }
             }))
         return UnsafeRawPointer(table)

@@ -16,7 +16,19 @@ public protocol TransformComponent: AnyObject {
 public protocol DifferentiableTransformComponent: AnyObject {
     init(params: Params, host: Host) throws
     var alignment: Int { get }
+    func outputShape(for inputShape: [Int]) throws -> [Int]
     func apply(_ x: Tensor) throws -> Tensor
+}
+
+/// "lic.entropy-model/2": a learned entropy model on host tensors.
+public protocol LearnedEntropyModelComponent: AnyObject {
+    init(params: Params, host: Host) throws
+    /// Noise (training) or rounding: (y_hat, likelihoods), both y's shape.
+    func forward(_ y: Tensor, condition: Tensor?, training: Bool, seed: UInt64) throws -> (yHat: Tensor, likelihoods: Tensor)
+    func auxiliaryLoss() throws -> Tensor?
+    /// Codes y into streams of `context`; returns what the decoder will reproduce.
+    func encode(_ y: Tensor, condition: Tensor?, quantizer: Quantizer, context: CodingContext) throws -> Tensor
+    func decode(shape: [Int], condition: Tensor?, quantizer: Quantizer, context: CodingContext) throws -> Tensor
 }
 
 /// "lic.quantizer/1": values <-> integer symbols, with optional per-value means.
@@ -59,6 +71,13 @@ public struct Component: @unchecked Sendable {
         _ type: T.Type, id: String, version: UInt32 = 1, description: String, params: [ParamSpec]) -> Component {
         Component(kind: LIC_KIND_TRANSFORM, interfaceID: LIC_INTERFACE_TRANSFORM_2,
                   interface: Bridge.transformV2Interface, id: id, version: version, description: description,
+                  params: params, make: { try T(params: $0, host: $1) })
+    }
+
+    public static func learnedEntropyModel<T: LearnedEntropyModelComponent>(
+        _ type: T.Type, id: String, version: UInt32 = 1, description: String, params: [ParamSpec]) -> Component {
+        Component(kind: LIC_KIND_ENTROPY_MODEL, interfaceID: LIC_INTERFACE_ENTROPY_MODEL_2,
+                  interface: Bridge.entropyModelV2Interface, id: id, version: version, description: description,
                   params: params, make: { try T(params: $0, host: $1) })
     }
 

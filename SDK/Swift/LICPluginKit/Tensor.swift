@@ -38,6 +38,12 @@ public final class Tensor: @unchecked Sendable {
 
     public var shape: [Int] { get throws { try view().shape } }
 
+    /// A copy of the elements (row-major).
+    public func floats() throws -> [Float] {
+        let view = try view()
+        return Array(try view.contiguousBuffer())
+    }
+
     // MARK: Creation (through a Host)
 
     public static func zeros(_ shape: [Int], host: Host) throws -> Tensor {

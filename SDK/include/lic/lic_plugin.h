@@ -53,7 +53,8 @@ extern "C" {
 #define LIC_INTERFACE_TRANSFORM_1 "lic.transform/1"
 #define LIC_INTERFACE_QUANTIZER_1 "lic.quantizer/1"
 #define LIC_INTERFACE_ENTROPY_MODEL_1 "lic.entropy-model/1"
-#define LIC_INTERFACE_TRANSFORM_2 "lic.transform/2"     /* ABI 1.1: on host tensors */
+#define LIC_INTERFACE_TRANSFORM_2 "lic.transform/2"         /* ABI 1.1: on host tensors */
+#define LIC_INTERFACE_ENTROPY_MODEL_2 "lic.entropy-model/2" /* ABI 1.1: learned, trainable */
 
 /* ------------------------------------------------------------------ */
 /* Status codes and the error sink                                     */
@@ -310,6 +311,10 @@ typedef struct lic_transform_v2 {
     lic_destroy_fn destroy;
     /* Spatial sizes of the input must be multiples of this (>= 1). */
     uint32_t (*alignment)(void *instance);
+    /* As in lic_transform_v1: the output shape for an input shape (so a
+     * decoder knows latent shapes without running the analysis). */
+    lic_status (*output_shape)(void *instance, uint32_t rank, const int64_t *input_shape,
+                               int64_t *output_shape, lic_error *error);
     /* *output = T(input): a new reference for the caller. `input` is
      * borrowed. Called by the thread running the computation. */
     lic_status (*apply)(void *instance, const lic_tensor *input, lic_tensor **output, lic_error *error);
@@ -353,6 +358,34 @@ typedef struct lic_entropy_model_v1 {
                          const lic_quantizer_binding *quantizer, lic_coding_context *context,
                          lic_error *error);
 } lic_entropy_model_v1;
+
+/* "lic.entropy-model/2" (ABI 1.1): a learned entropy model on host tensors.
+ * `condition` (nullable, borrowed) is what the model is conditioned on, e.g.
+ * the hyper-synthesis output (scales and means); returned tensors are new
+ * references for the caller; all calls come from the thread running the
+ * computation. */
+typedef struct lic_entropy_model_v2 {
+    uint32_t struct_size;
+    lic_create_fn create;
+    lic_destroy_fn destroy;
+    /* Training (`training` != 0: additive uniform noise from `seed`) or
+     * evaluation (rounding): the quantized latent and its likelihoods, both
+     * y's shape, on the tape. */
+    lic_status (*forward)(void *instance, const lic_tensor *y, const lic_tensor *condition, uint32_t training,
+                          uint64_t seed, lic_tensor **y_hat, lic_tensor **likelihoods, lic_error *error);
+    /* A scalar auxiliary loss (e.g. fitting quantiles), or *loss = NULL if none. */
+    lic_status (*auxiliary_loss)(void *instance, lic_tensor **loss, lic_error *error);
+    /* Quantizes y through `quantizer`, codes it into streams of `context`,
+     * and returns the dequantized latent the decoder will reproduce. */
+    lic_status (*encode)(void *instance, const lic_tensor *y, const lic_tensor *condition,
+                         const lic_quantizer_binding *quantizer, lic_coding_context *context, lic_tensor **y_hat,
+                         lic_error *error);
+    /* Reads the streams and returns the latent of `shape` (rank entries);
+     * must reproduce encode's y_hat exactly and fail, not crash, on corrupt data. */
+    lic_status (*decode)(void *instance, uint32_t rank, const int64_t *shape, const lic_tensor *condition,
+                         const lic_quantizer_binding *quantizer, lic_coding_context *context, lic_tensor **y_hat,
+                         lic_error *error);
+} lic_entropy_model_v2;
 
 /* ------------------------------------------------------------------ */
 /* Components and the library entry                                    */

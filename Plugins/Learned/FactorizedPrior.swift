@@ -1,0 +1,140 @@
+import CLIC
+import LICPluginKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The factorized prior (Balle 2017, CompressAI's EntropyBottleneck): one
+/// learned CDF network per channel (filters 3,3,3,3), quantiles fitted by the
+/// auxiliary loss; the median is the quantization offset and the quantiles
+/// bound each channel's coding table.
+final class FactorizedPrior: LearnedEntropyModelComponent {
+    static let schema: [ParamSpec] = [
+        .int("channels", default: 128, range: 1...1024, "Channels of the latent"),
+        .float("init_scale", default: 10, min: 0.1, max: 1000, "Initial scale of the CDF network and quantiles"),
+        .float("tail_mass", default: 1e-9, min: 1e-15, max: 0.1, "Probability mass outside the quantiles"),
+    ]
+    static let filters = [1, 3, 3, 3, 3, 1]
+
+    let host: Host
+    let channels: Int
+    let tailMass: Double
+    var matrices: [Tensor] = [], biases: [Tensor] = [], factors: [Tensor] = []
+    let quantiles: Tensor
+
+    init(params: Params, host: Host) throws {
+        self.host = host
+        channels = Int(try params.int("channels"))
+        tailMass = try params.float("tail_mass")
+        let initScale = try params.float("init_scale")
+        let scale = pow(initScale, 1.0 / Double(Self.filters.count - 1))
+        for i in 0..<(Self.filters.count - 1) {
+            let (fin, fout) = (Self.filters[i], Self.filters[i + 1])
+            let initial = Float(log(expm1(1 / scale / Double(fout))))
+            matrices.append(try host.parameter("matrices.\(i)", shape: [channels, fout, fin], initializer: LIC_INIT_CONSTANT, a: initial))
+            biases.append(try host.parameter("biases.\(i)", shape: [channels, fout, 1], initializer: LIC_INIT_UNIFORM,
+                                             a: -0.5, b: 0.5, seed: UInt64(100 + i)))
+            if i < Self.filters.count - 2 {
+                factors.append(try host.parameter("factors.\(i)", shape: [channels, fout, 1], initializer: LIC_INIT_ZEROS))
+            }
+        }
+        let initial: [Float] = (0..<channels).flatMap { _ -> [Float] in [Float(-initScale), 0, Float(initScale)] }
+        quantiles = try host.parameter("quantiles", shape: [channels, 1, 3], initializer: LIC_INIT_VALUES, values: initial,
+                                       group: LIC_GROUP_AUXILIARY)
+    }
+
+    /// Cumulative logits for inputs [C, 1, K].
+    func logitsCumulative(_ inputs: Tensor, stopGradient: Bool) throws -> Tensor {
+        var logits = inputs
+        for i in matrices.indices {
+            var matrix = try matrices[i].softplus(), bias = biases[i]
+            if stopGradient { (matrix, bias) = (try matrix.detached(), try bias.detached()) }
+            logits = try matrix.matmul(logits) + bias
+            if i < factors.count {
+                var factor = try factors[i].tanh()
+                if stopGradient { factor = try factor.detached() }
+                logits = try logits + factor * logits.tanh()
+            }
+        }
+        return logits
+    }
+
+    func likelihood(_ values: Tensor) throws -> Tensor {
+        let upper = try logitsCumulative(values + 0.5, stopGradient: false)
+        let lower = try logitsCumulative(values - 0.5, stopGradient: false)
+        return try (upper.sigmoid() - lower.sigmoid()).lowerBounded(1e-9)
+    }
+
+    func medians() throws -> Tensor { try quantiles.sliced(axis: 2, start: 1, length: 1).detached() }
+
+    func forward(_ y: Tensor, condition: Tensor?, training: Bool, seed: UInt64) throws -> (yHat: Tensor, likelihoods: Tensor) {
+        let shape = try y.shape
+        guard shape.count == 4, shape[1] == channels else {
+            throw PluginError(.invalidArgument, "lic.entropy.factorized: latent \(shape) does not have \(channels) channels")
+        }
+        let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let values = try y.permuted([1, 0, 2, 3]).reshaped([c, 1, b * h * w])
+        let quantized = training
+            ? try values + Tensor.uniformNoise([c, 1, b * h * w], seed: seed, host: host)
+            : try (values - medians()).roundedStraightThrough() + medians()
+        let back = { (t: Tensor) in try t.reshaped([c, b, h, w]).permuted([1, 0, 2, 3]) }
+        return (try back(quantized), try back(likelihood(quantized)))
+    }
+
+    func auxiliaryLoss() throws -> Tensor? {
+        let target = Float(log(2 / tailMass - 1))
+        let logits = try logitsCumulative(quantiles, stopGradient: true)
+        return try (logits - Tensor.values([-target, 0, target], shape: [1, 1, 3], host: host)).abs().sum()
+    }
+
+    // MARK: Coding
+
+    /// Per channel: the median, and a table over symbols -minima ... maxima around it.
+    func codingTables() throws -> (medians: [Float], tables: [CDFTable]) {
+        let q = try quantiles.floats()
+        let medians = (0..<channels).map { q[3 * $0 + 1] }
+        let minima = (0..<channels).map { max(0, min(32000, Int((medians[$0] - q[3 * $0]).rounded(.up)))) }
+        let maxima = (0..<channels).map { max(0, min(32000, Int((q[3 * $0 + 2] - medians[$0]).rounded(.up)))) }
+        let length = zip(minima, maxima).map { $0 + $1 + 1 }.max() ?? 1
+        var samples = [Float](repeating: 0, count: channels * length)
+        for c in 0..<channels {
+            for k in 0..<length { samples[c * length + k] = medians[c] + Float(min(k, minima[c] + maxima[c]) - minima[c]) }
+        }
+        let pmf = try likelihood(Tensor.values(samples, shape: [channels, 1, length], host: host)).floats()
+        let tables = try (0..<channels).map { c in
+            try host.makeCDFTable(pmf: (0..<(minima[c] + maxima[c] + 1)).map { Double(pmf[c * length + $0]) },
+                                  firstSymbol: Int32(-minima[c]))
+        }
+        return (medians, tables)
+    }
+
+    /// Per element: its channel's median (as the quantizer's mean) and table index.
+    func perElement(_ shape: [Int], medians: [Float]) -> (means: [Float], indexes: [Int32]) {
+        let plane = shape[2] * shape[3]
+        let count = shape.reduce(1, *)
+        let channelOf = { (i: Int) in (i / plane) % shape[1] }
+        return ((0..<count).map { medians[channelOf($0)] }, (0..<count).map { Int32(channelOf($0)) })
+    }
+
+    func encode(_ y: Tensor, condition: Tensor?, quantizer: Quantizer, context: CodingContext) throws -> Tensor {
+        let shape = try y.shape
+        guard shape.count == 4, shape[1] == channels else { throw PluginError(.invalidArgument, "latent \(shape) does not have \(channels) channels") }
+        let (medians, tables) = try codingTables()
+        let (means, indexes) = perElement(shape, medians: medians)
+        let values = try y.floats()
+        var symbols = [Int32](repeating: 0, count: values.count)
+        var yHat = [Float](repeating: 0, count: values.count)
+        try CodingHelpers.quantizeAndEncode(values, means: means, indexes: indexes, tables: tables, quantizer: quantizer,
+                                            context: context, symbols: &symbols, yHat: &yHat)
+        return try Tensor.values(yHat, shape: shape, host: host)
+    }
+
+    func decode(shape: [Int], condition: Tensor?, quantizer: Quantizer, context: CodingContext) throws -> Tensor {
+        guard shape.count == 4, shape[1] == channels else { throw PluginError(.invalidArgument, "latent \(shape) does not have \(channels) channels") }
+        let (medians, tables) = try codingTables()
+        let (means, indexes) = perElement(shape, medians: medians)
+        let yHat = try CodingHelpers.decodeAndDequantize(means: means, indexes: indexes, tables: tables, quantizer: quantizer,
+                                                         context: context)
+        return try Tensor.values(yHat, shape: shape, host: host)
+    }
+}

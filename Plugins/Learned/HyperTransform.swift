@@ -1,0 +1,78 @@
+import CLIC
+import LICPluginKit
+
+/// The hyperprior's transforms (Balle 2018 / Minnen 2018, CompressAI layer
+/// names). Analysis (y -> z): conv 3x3 s1, conv 5x5 s2, conv 5x5 s2 with
+/// activations; synthesis (z_hat -> params): the mirror with transposed
+/// convolutions. `variant` "mean-scale" (mbt2018-mean: leaky ReLU, synthesis
+/// M -> 3M/2 -> 2M channels for scales and means) or "scale"
+/// (bmshj2018-hyperprior: ReLU, |y| in, M scales out).
+final class HyperTransform: DifferentiableTransformComponent {
+    static let schema: [ParamSpec] = [
+        .int("channels", default: 128, range: 1...1024, "Hyper channels N"),
+        .int("latent", default: 192, range: 1...1024, "Latent channels M"),
+        .enumeration("variant", ["mean-scale", "scale"], default: "mean-scale", "mbt2018-mean or bmshj2018-hyperprior layers"),
+        .bool("inverse", default: false, "Hyper synthesis (z_hat -> entropy parameters)"),
+        .int("seed", default: 0, range: 0...Int64(Int32.max), "Seed of the weight initialization"),
+    ]
+
+    struct Layer { var weight: Tensor; var bias: Tensor; var kernel: Int; var stride: Int; var transposed: Bool; var outChannels: Int }
+
+    let inverse: Bool
+    let meanScale: Bool
+    let layers: [Layer]
+    let inChannels: Int
+
+    var alignment: Int { inverse ? 1 : 4 }
+
+    init(params: Params, host: Host) throws {
+        let n = Int(try params.int("channels")), m = Int(try params.int("latent"))
+        inverse = try params.bool("inverse")
+        meanScale = try params.string("variant") == "mean-scale"
+        let seed = UInt64(try params.int("seed"))
+        // (in, out, kernel, stride, transposed) per layer, CompressAI indices 0, 2, 4.
+        let plan: [(Int, Int, Int, Int, Bool)] = switch (inverse, meanScale) {
+        case (false, _): [(m, n, 3, 1, false), (n, n, 5, 2, false), (n, n, 5, 2, false)]
+        case (true, true): [(n, m, 5, 2, true), (m, m * 3 / 2, 5, 2, true), (m * 3 / 2, m * 2, 3, 1, false)]
+        case (true, false): [(n, n, 5, 2, true), (n, n, 5, 2, true), (n, m, 3, 1, false)]
+        }
+        inChannels = plan[0].0
+        layers = try plan.enumerated().map { index, layer in
+            let (cin, cout, k, stride, transposed) = layer
+            let fanIn = Float((transposed ? cout : cin) * k * k)
+            let shape = transposed ? [cin, cout, k, k] : [cout, cin, k, k]
+            let weight = try host.parameter("\(2 * index).weight", shape: shape, initializer: LIC_INIT_KAIMING_UNIFORM,
+                                            a: fanIn, seed: seed &* 1000 &+ UInt64(2 * index))
+            let bias = try host.parameter("\(2 * index).bias", shape: [cout], initializer: LIC_INIT_KAIMING_UNIFORM,
+                                          a: fanIn, seed: seed &* 1000 &+ UInt64(2 * index + 1))
+            return Layer(weight: weight, bias: bias, kernel: k, stride: stride, transposed: transposed, outChannels: cout)
+        }
+    }
+
+    func outputShape(for input: [Int]) throws -> [Int] {
+        guard input.count == 4, input[1] == inChannels else {
+            throw PluginError(.invalidArgument, "lic.transform.hyper: input \(input) does not have \(inChannels) channels")
+        }
+        let out = layers.last!.outChannels
+        if inverse { return [input[0], out, input[2] * 4, input[3] * 4] }
+        guard input[2] % 4 == 0, input[3] % 4 == 0 else {
+            throw PluginError(.invalidArgument, "lic.transform.hyper: \(input[2])x\(input[3]) is not a multiple of 4")
+        }
+        return [input[0], out, input[2] / 4, input[3] / 4]
+    }
+
+    func apply(_ x: Tensor) throws -> Tensor {
+        var y = !inverse && !meanScale ? try x.abs() : x
+        for (index, layer) in layers.enumerated() {
+            y = layer.transposed
+                ? try y.convTranspose2d(layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.kernel / 2,
+                                        outputPadding: layer.stride - 1)
+                : try y.conv2d(layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.kernel / 2)
+            // Activations between layers; the scale variant's synthesis also ends with one (scales are positive).
+            if index < layers.count - 1 || (inverse && !meanScale) {
+                y = meanScale ? try y.leakyRelu() : try y.relu()
+            }
+        }
+        return y
+    }
+}
