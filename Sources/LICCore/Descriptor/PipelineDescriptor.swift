@@ -10,17 +10,26 @@ import Foundation
 ///     [synthesis] plugin = "lic.transform.dct"  inverse = true ...
 ///     [quantizer] plugin = "lic.quantizer.uniform"  step = 0.02
 ///     [entropy]   plugin = "lic.entropy.laplace"
+///
+/// A learned pipeline may add a hyperprior: [hyper.analysis] (y -> z),
+/// [hyper.entropy] (z -> z_hat) and [hyper.synthesis] (z_hat -> params, the
+/// condition of [entropy]).
 public struct PipelineDescriptor: Sendable {
-    /// The stages of an ABI-1 pipeline, in execution order, with the named
-    /// tensors each reads and writes.
+    /// The stages, in execution order, with the named tensors each reads and writes.
     public enum Role: String, Sendable, CaseIterable {
-        case analysis, quantizer, entropy, synthesis
+        case analysis, quantizer
+        case hyperAnalysis = "hyper.analysis", hyperEntropy = "hyper.entropy", hyperSynthesis = "hyper.synthesis"
+        case entropy, synthesis
+
+        /// The roles every pipeline has.
+        public static let required: [Role] = [.analysis, .entropy, .synthesis]
+        public static let hyperprior: [Role] = [.hyperAnalysis, .hyperEntropy, .hyperSynthesis]
 
         public var kind: ComponentInfo.Kind {
             switch self {
-            case .analysis, .synthesis: .transform
+            case .analysis, .synthesis, .hyperAnalysis, .hyperSynthesis: .transform
             case .quantizer: .quantizer
-            case .entropy: .entropyModel
+            case .entropy, .hyperEntropy: .entropyModel
             }
         }
 
@@ -28,7 +37,10 @@ public struct PipelineDescriptor: Sendable {
             switch self {
             case .analysis: ["x"]
             case .quantizer: []
-            case .entropy: ["y"]
+            case .hyperAnalysis: ["y"]
+            case .hyperEntropy: ["z"]
+            case .hyperSynthesis: ["z_hat"]
+            case .entropy: ["y", "params"]
             case .synthesis: ["y_hat"]
             }
         }
@@ -37,7 +49,10 @@ public struct PipelineDescriptor: Sendable {
             switch self {
             case .analysis: ["y"]
             case .quantizer: []
-            case .entropy: ["y_hat", "streams"]
+            case .hyperAnalysis: ["z"]
+            case .hyperEntropy: ["z_hat"]
+            case .hyperSynthesis: ["params"]
+            case .entropy: ["y_hat"]
             case .synthesis: ["x_hat"]
             }
         }
@@ -60,7 +75,9 @@ public struct PipelineDescriptor: Sendable {
     public var pluginPaths: [String]
     public var stages: [Stage]
 
-    public func stage(_ role: Role) -> Stage { stages.first { $0.role == role }! }
+    public func stage(_ role: Role) -> Stage? { stages.first { $0.role == role } }
+
+    public var hasHyperprior: Bool { stages.contains { Role.hyperprior.contains($0.role) } }
 
     public static func load(path: String) throws -> PipelineDescriptor {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -107,16 +124,29 @@ public struct PipelineDescriptor: Sendable {
                     let path = entry.stringValue!
                     return path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardized.path
                 }
+            case "hyper":
+                guard let table = node.tableValue else { throw fail(position, "'hyper' must hold tables: [hyper.analysis], ...") }
+                for sub in table.keys {
+                    let subPosition = table.keyPositions[sub] ?? table.position
+                    guard let role = Role(rawValue: "hyper.\(sub)"), let subTable = table[sub]?.tableValue else {
+                        throw fail(subPosition, "unknown key 'hyper.\(sub)' (expected [hyper.analysis], [hyper.entropy], [hyper.synthesis])")
+                    }
+                    descriptor.stages.append(try stage(role, subTable, fail: fail))
+                }
             default:
-                guard let role = Role(rawValue: key) else {
+                guard let role = Role(rawValue: key), !Role.hyperprior.contains(role) else {
                     throw fail(position, "unknown key '\(key)' (expected format, name, plugins, \(Role.allCases.map { "[\($0.rawValue)]" }.joined(separator: ", ")))")
                 }
                 guard let table = node.tableValue else { throw fail(position, "'\(key)' must be a table: [\(key)]") }
                 descriptor.stages.append(try stage(role, table, fail: fail))
             }
         }
-        for role in Role.allCases where !descriptor.stages.contains(where: { $0.role == role }) {
-            throw fail(nil, "missing section [\(role.rawValue)] (a pipeline needs \(Role.allCases.map { "[\($0.rawValue)]" }.joined(separator: ", ")))")
+        for role in Role.required where !descriptor.stages.contains(where: { $0.role == role }) {
+            throw fail(nil, "missing section [\(role.rawValue)] (every pipeline needs \(Role.required.map { "[\($0.rawValue)]" }.joined(separator: ", ")))")
+        }
+        let hyper = Role.hyperprior.filter { role in descriptor.stages.contains { $0.role == role } }
+        if !hyper.isEmpty && hyper.count != Role.hyperprior.count {
+            throw fail(nil, "a hyperprior needs all of \(Role.hyperprior.map { "[\($0.rawValue)]" }.joined(separator: ", ")); found \(hyper.map { "[\($0.rawValue)]" }.joined(separator: ", "))")
         }
         descriptor.stages.sort { Role.allCases.firstIndex(of: $0.role)! < Role.allCases.firstIndex(of: $1.role)! }
         return descriptor

@@ -29,8 +29,8 @@ public enum ImageCodec {
                 let yHat = try HostTensor(shape: y.shape)
                 try pipeline.entropy.encode(y, yHat: yHat, quantizer: pipeline.quantizer, session: session)
                 tensors[stage.outputs[0]] = yHat
-            case .quantizer:
-                continue  // used by the entropy model
+            case .quantizer, .hyperAnalysis, .hyperEntropy, .hyperSynthesis:
+                continue  // the quantizer serves the entropy model; codec pipelines have no hyperprior (Pipeline.init)
             }
         }
         let reconstruction = try pixels(from: tensors.final("x_hat", like: tensors["x"]!), width: image.width,
@@ -83,8 +83,8 @@ public enum ImageCodec {
                 tensors[stage.outputs[0]] = yHat
             case .synthesis:
                 try tensors.apply(stage, pipeline.synthesis)
-            case .analysis, .quantizer:
-                continue  // the encoder's side / used by the entropy model
+            case .analysis, .quantizer, .hyperAnalysis, .hyperEntropy, .hyperSynthesis:
+                continue  // the encoder's side / used by the entropy model / none in codec pipelines
             }
         }
         let image = try pixels(from: tensors.final("x_hat", shape: xShape), width: container.width,
@@ -93,7 +93,7 @@ public enum ImageCodec {
     }
 
     /// The entropy streams: PIPE first (at most once), then S000, S001, ... in order.
-    private static func codedStreams(of container: Container, source: String) throws -> [[UInt8]] {
+    static func codedStreams(of container: Container, source: String) throws -> [[UInt8]] {
         var streams = container.streams[...]
         if streams.first?.tag == pipelineTag { streams = streams.dropFirst() }
         for (index, stream) in streams.enumerated() where stream.tag != streamTag(index) {
@@ -132,14 +132,19 @@ public enum ImageCodec {
         return [1, channels, padded(height), padded(width)]
     }
 
-    /// x[0, c, i, j] = pixel(min(i, H-1), min(j, W-1), c) / 255.
     static func tensor(from image: Image, alignment: Int) throws -> HostTensor {
         let shape = paddedShape(width: image.width, height: image.height, channels: image.channels, alignment: alignment)
         let tensor = try HostTensor(shape: shape)
+        fillPlanes(tensor.storage.baseAddress!, from: image, paddedShape: shape)
+        return tensor
+    }
+
+    /// planes[0, c, i, j] = pixel(min(i, H-1), min(j, W-1), c) / 255 (edge replication).
+    static func fillPlanes(_ planes: UnsafeMutablePointer<Float>, from image: Image, paddedShape shape: [Int]) {
         let (channels, height, width) = (image.channels, shape[2], shape[3])
         image.pixels.withUnsafeBufferPointer { pixels in
             for c in 0..<channels {
-                let plane = tensor.storage.baseAddress! + c * height * width
+                let plane = planes + c * height * width
                 for i in 0..<height {
                     let row = min(i, image.height - 1) * image.width
                     for j in 0..<width {
@@ -148,16 +153,19 @@ public enum ImageCodec {
                 }
             }
         }
-        return tensor
     }
 
-    /// Crops to width x height, scales by 255, rounds and clamps to 8 bits.
     static func pixels(from tensor: HostTensor, width: Int, height: Int, channels: Int) throws -> Image {
-        let (planeHeight, planeWidth) = (tensor.shape[2], tensor.shape[3])
+        try pixels(fromPlanes: tensor.storage.baseAddress!, planeShape: tensor.shape, width: width, height: height, channels: channels)
+    }
+
+    /// Crops planes [1, C, H', W'] to width x height, scales by 255, rounds and clamps to 8 bits.
+    static func pixels(fromPlanes planes: UnsafePointer<Float>, planeShape: [Int], width: Int, height: Int, channels: Int) throws -> Image {
+        let (planeHeight, planeWidth) = (planeShape[2], planeShape[3])
         var pixels = [UInt8](repeating: 0, count: width * height * channels)
         pixels.withUnsafeMutableBufferPointer { out in
             for c in 0..<channels {
-                let plane = tensor.storage.baseAddress! + c * planeHeight * planeWidth
+                let plane = planes + c * planeHeight * planeWidth
                 for i in 0..<height {
                     for j in 0..<width {
                         let value = (plane[i * planeWidth + j] * 255).rounded()

@@ -37,6 +37,12 @@ public final class Pipeline {
     }
 
     private init(bound descriptor: PipelineDescriptor, registry: PluginRegistry) throws {
+        guard descriptor.stage(.quantizer) != nil else {
+            throw LICError("\(descriptor.source): missing section [quantizer] (a codec pipeline needs one)")
+        }
+        guard !descriptor.hasHyperprior else {
+            throw LICError("\(descriptor.source): [hyper.*] stages need learned components (lic.transform/2, lic.entropy-model/2); load it as a learned model")
+        }
         self.descriptor = descriptor
         var resolved: [(PipelineDescriptor.Stage, PluginRegistry.Entry, [(schema: ParamSchema, value: ParamValue)])] = []
         for stage in descriptor.stages {
@@ -77,8 +83,9 @@ public final class Pipeline {
         guard entry.info.kind == stage.role.kind else {
             throw LICError("\(at): '\(stage.componentID)' is a \(entry.info.kind.rawValue), this stage needs a \(stage.role.kind.rawValue)")
         }
-        if stage.role.kind == .transform, entry.info.interfaceID != LIC_INTERFACE_TRANSFORM_1 {
-            throw LICError("\(at): '\(stage.componentID)' implements \(entry.info.interfaceID); codec pipelines run \(LIC_INTERFACE_TRANSFORM_1) transforms")
+        let classical = [LIC_INTERFACE_TRANSFORM_1, LIC_INTERFACE_QUANTIZER_1, LIC_INTERFACE_ENTROPY_MODEL_1]
+        if !classical.contains(entry.info.interfaceID) {
+            throw LICError("\(at): '\(stage.componentID)' implements \(entry.info.interfaceID), a learned component: use it in a learned model (lic train / --model)")
         }
         return entry
     }

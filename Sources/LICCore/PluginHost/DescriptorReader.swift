@@ -93,7 +93,11 @@ enum DescriptorReader {
         case (.transform, LIC_INTERFACE_TRANSFORM_1):
             try require(lic_transform_v1.self) { $0.create != nil && $0.destroy != nil && $0.alignment != nil && $0.output_shape != nil && $0.forward != nil }
         case (.transform, LIC_INTERFACE_TRANSFORM_2):
-            try require(lic_transform_v2.self) { $0.create != nil && $0.destroy != nil && $0.alignment != nil && $0.apply != nil }
+            try require(lic_transform_v2.self) { $0.create != nil && $0.destroy != nil && $0.alignment != nil && $0.output_shape != nil && $0.apply != nil }
+        case (.entropyModel, LIC_INTERFACE_ENTROPY_MODEL_2):
+            try require(lic_entropy_model_v2.self) {
+                $0.create != nil && $0.destroy != nil && $0.forward != nil && $0.auxiliary_loss != nil && $0.encode != nil && $0.decode != nil
+            }
         case (.quantizer, LIC_INTERFACE_QUANTIZER_1):
             try require(lic_quantizer_v1.self) { $0.create != nil && $0.destroy != nil && $0.quantize != nil && $0.dequantize != nil }
         case (.entropyModel, LIC_INTERFACE_ENTROPY_MODEL_1):

@@ -8,42 +8,45 @@ public final class DifferentiableTransformInstance {
     private let table: UnsafePointer<lic_transform_v2>
     private let instance: UnsafeMutableRawPointer
 
-    /// Creates `id` from the registry with validated `params` (written values; defaults filled).
-    public init(_ id: String, params: [String: ParamValue] = [:], stage: String, store: ParameterStore,
-                registry: PluginRegistry = .shared) throws {
-        guard let entry = registry.entry(id) else { throw LICError("no plugin provides component '\(id)'") }
+    init(_ entry: PluginRegistry.Entry, params: ParamSetStorage, stage: String, store: ParameterStore) throws {
         guard entry.info.interfaceID == LIC_INTERFACE_TRANSFORM_2 else {
-            throw LICError("'\(id)' implements \(entry.info.interfaceID), not \(LIC_INTERFACE_TRANSFORM_2)")
+            throw LICError("'\(entry.info.id)' implements \(entry.info.interfaceID), not \(LIC_INTERFACE_TRANSFORM_2)")
         }
+        let table = entry.descriptor.pointee.interface.assumingMemoryBound(to: lic_transform_v2.self)
+        instance = try createLearnedComponent(entry, params: params, stage: stage, store: store, create: table.pointee.create)
+        self.table = table
+        info = entry.info
+    }
+
+    /// Creates `id` from the registry with `params` (written values; defaults filled).
+    public convenience init(_ id: String, params: [String: ParamValue] = [:], stage: String, store: ParameterStore,
+                            registry: PluginRegistry = .shared) throws {
+        guard let entry = registry.entry(id) else { throw LICError("no plugin provides component '\(id)'") }
         let written = PipelineDescriptor.Stage(role: .analysis, componentID: id,
                                                params: params.sorted { $0.key < $1.key }.map { ($0.key, $0.value, TOMLPosition(line: 0, column: 0)) },
                                                position: TOMLPosition(line: 0, column: 0))
-        let storage = ParamSetStorage(try Pipeline.bind(written, to: entry.info, source: stage))
-        let table = entry.descriptor.pointee.interface.assumingMemoryBound(to: lic_transform_v2.self)
-        var created: UnsafeMutableRawPointer?
-        // Parameters the component registers during create land in `store` as "<stage>/<name>".
-        try TensorOpsTable.$parameterScope.withValue(.init(store: store, prefix: stage)) {
-            try storage.withParamSet { set in
-                try callPlugin(id, "create") { table.pointee.create(entry.descriptor, HostServices.table, set, &created, $0) }
-            }
-        }
-        guard let created else { throw LICError("\(id): create succeeded but returned no instance") }
-        self.info = entry.info
-        self.table = table
-        self.instance = created
+        try self.init(entry, params: ParamSetStorage(try Pipeline.bind(written, to: entry.info, source: stage)), stage: stage, store: store)
     }
 
     deinit { table.pointee.destroy(instance) }
 
     public var alignment: Int { max(1, Int(table.pointee.alignment(instance))) }
 
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        var output = [Int64](repeating: -1, count: input.count)
+        let shape = input.map(Int64.init)
+        try callPlugin(info.id, "output_shape") { error in
+            output.withUnsafeMutableBufferPointer { table.pointee.output_shape(instance, UInt32(shape.count), shape, $0.baseAddress, error) }
+        }
+        guard output.allSatisfy({ $0 >= 0 && $0 <= Int64(HostTensor.maxElements) }) else {
+            throw LICError("\(info.id): output_shape gave an invalid shape \(output) for input \(input)")
+        }
+        return output.map { Int($0) }
+    }
+
     public func apply(_ x: Tensor) throws -> Tensor {
-        let input = TensorOpsTable.handle(x)
-        defer { TensorOpsTable.table.pointee.release(input) }
         var output: OpaquePointer?
-        try callPlugin(info.id, "apply") { table.pointee.apply(instance, input, &output, $0) }
-        guard let output else { throw LICError("\(info.id): apply returned no tensor") }
-        defer { TensorOpsTable.table.pointee.release(output) }
-        return try TensorOpsTable.tensor(output)
+        try withHandle(x) { input in try callPlugin(info.id, "apply") { table.pointee.apply(instance, input, &output, $0) } }
+        return try adopt(output, info.id, "apply")
     }
 }

@@ -30,8 +30,9 @@ def write_rgb_png(path, width, height, pixels):
     raw = bytearray()
     stride = width * 3
     for y in range(height):
-        raw.append(0)  # filter: none
-        raw.extend(bytes(pixels[y * stride:(y + 1) * stride]))
+        row = pixels[y * stride:(y + 1) * stride]
+        raw.append(1)  # filter: Sub (difference to the pixel on the left)
+        raw.extend(bytes((row[i] - (row[i - 3] if i >= 3 else 0)) & 0xFF for i in range(stride)))
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
             + chunk(b"IDAT", zlib.compress(bytes(raw), 9)) + chunk(b"IEND", b""))
@@ -108,7 +109,7 @@ def main():
         write_rgb_png(os.path.join(HERE, prefix + "b.png"), width, height, b)
         ref = reference(width, height, a, b)
         if ref is not None:
-            lines.append("%sa.png %sb.png %dx%d float64 %.10f float32 %.10f"
+            lines.append("%sa.png %sb.png %dx%d float64 %.15f float32 %.15f"
                          % (prefix, prefix, width, height, ref[0], ref[1]))
     if lines:
         with open(os.path.join(HERE, "expected.txt"), "w") as f:

@@ -1,0 +1,80 @@
+import Foundation
+import LICTensor
+import Testing
+@testable import LICCore
+
+/// Learned pipelines from the shipped descriptors, shrunk to test sizes:
+/// forward, training steps, coding real bytes, model directories.
+@Suite struct LearnedModelTests {
+    /// An example descriptor with N and M replaced by small sizes.
+    static func tiny(_ name: String, n: Int = 8, m: Int = 12) throws -> LearnedModel {
+        let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/\(name).toml", encoding: .utf8)
+            .replacingOccurrences(of: "channels = 128", with: "channels = \(n)")
+            .replacingOccurrences(of: "latent = 192", with: "latent = \(m)")
+            .replacingOccurrences(of: "channels = 192", with: "channels = \(m)")
+        return try LearnedModel(descriptor: PipelineDescriptor.parse(text, source: "\(name).toml", baseDirectory: nil))
+    }
+
+    @Test(arguments: ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean"])
+    func codesAndDecodesExactly(_ name: String) throws {
+        let model = try Self.tiny(name)
+        let image = try TestSupport.syntheticImage(width: 70, height: 37, channels: 3)
+        let encoded = try model.encode(image)
+        let decoded = try model.decode(encoded.bytes, source: "\(name).lic")
+        #expect(decoded == encoded.reconstruction)
+        #expect(decoded.width == 70 && decoded.height == 37)
+        // Every truncation point in the coded streams is refused, never a crash.
+        for length in stride(from: 0, to: encoded.bytes.count, by: max(1, encoded.bytes.count / 64)) {
+            #expect(throws: (any Error).self) { try model.decode(Array(encoded.bytes[0..<length]), source: "t") }
+        }
+    }
+
+    @Test func trainingStepsLowerTheLoss() throws {
+        let model = try Self.tiny("mbt2018-mean")
+        let x = try Tensor.uniformNoise(shape: [2, 3, 64, 64], seed: 3, low: 0, high: 1)
+        let adam = Adam(learningRate: 1e-3), aux = Adam(learningRate: 1e-3)
+        func loss(step: Int) throws -> Tensor {
+            let out = try model.forward(x, training: true, seed: UInt64(step))
+            let bits = try out.likelihoods.map { try $0.log().sum() }.reduce(Tensor(scalar: 0), +)
+            return try (out.xHat - x).squared().mean() * (0.01 * 255 * 255) + bits * (-1 / (Float(M_LN2) * 2 * 64 * 64))
+        }
+        var losses: [Float] = []
+        for step in 0..<12 {
+            model.store.zeroGradients()
+            let value = try loss(step: step)
+            losses.append(try value.scalarValue)
+            try value.backward()
+            try model.store.step(.main, optimizer: adam, clipNorm: 1)
+            if let auxiliary = try model.auxiliaryLoss() {
+                try auxiliary.backward()
+                try model.store.step(.auxiliary, optimizer: aux)
+            }
+        }
+        #expect(losses.last! < losses.first!, "\(losses)")
+        #expect(model.store.all.contains { $0.name == "hyper.entropy/quantiles" && $0.group == .auxiliary })
+    }
+
+    @Test func modelDirectoriesRoundTripAndIdentifyTheModel() throws {
+        let model = try Self.tiny("bmshj2018-hyperprior")
+        let directory = try TestSupport.temporaryDirectory()
+        try model.save(to: directory)
+        let loaded = try LearnedModel.load(directory: directory)
+        #expect(loaded.modelID() == model.modelID())
+        let image = try TestSupport.syntheticImage(width: 33, height: 20, channels: 3)
+        let bytes = try model.encode(image).bytes
+        #expect(try loaded.decode(bytes, source: "a.lic") == model.decode(bytes, source: "a.lic"))
+        // Other weights: another model identity, refused.
+        let other = try Self.tiny("bmshj2018-hyperprior")
+        other.store.all[0].tensor.withUnsafeMutableBufferPointer { $0[0] += 0.5 }
+        #expect(throws: LICError.self) { try other.decode(bytes, source: "a.lic") }
+    }
+
+    @Test func descriptorErrorsForLearnedPipelines() throws {
+        let incomplete = "format = 1\n[analysis]\nplugin = \"lic.transform.gdn\"\n[entropy]\nplugin = \"lic.entropy.factorized\"\n"
+            + "[synthesis]\nplugin = \"lic.transform.gdn\"\ninverse = true\n[hyper.analysis]\nplugin = \"lic.transform.hyper\"\n"
+        #expect(throws: LICError.self) { try PipelineDescriptor.parse(incomplete, source: "p.toml", baseDirectory: nil) }
+        let wrongKind = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/bmshj2018-factorized.toml", encoding: .utf8)
+            .replacingOccurrences(of: "plugin = \"lic.entropy.factorized\"", with: "plugin = \"lic.transform.gdn\"")
+        #expect(throws: LICError.self) { try LearnedModel(descriptor: PipelineDescriptor.parse(wrongKind, source: "p.toml", baseDirectory: nil)) }
+    }
+}
