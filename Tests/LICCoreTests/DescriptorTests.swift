@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func unknownSectionMissingSectionAndUnknownComponent() {
-        #expect(error(Self.valid + "\n[hyper]\nplugin = \"x.y\"\n").contains("unknown key 'hyper'"))
+        #expect(error(Self.valid + "\n[hyper]\nplugin = \"x.y\"\n").contains("unknown key 'hyper.plugin'"))
         #expect(error(Self.valid.replacingOccurrences(of: "[entropy]", with: "[entropyy]")).contains("unknown key 'entropyy'"))
         let text = Self.valid.replacingOccurrences(of: "lic.entropy.laplace", with: "lic.entropy.nonexistent")
         let message = error(text)
