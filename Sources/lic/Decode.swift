@@ -16,6 +16,9 @@ struct Decode: ParsableCommand {
     @Option(help: "Pipeline descriptor to decode with instead of the one the file embeds.")
     var pipeline: String?
 
+    @Option(help: "The learned model directory the file was coded with (learned models are not embedded in files).")
+    var model: String?
+
     @Option(help: "The original image, to report PSNR against.")
     var reference: String?
 
@@ -27,12 +30,21 @@ struct Decode: ParsableCommand {
     func run() throws {
         try threadOptions.apply()
         let bytes = try FileInput.read(input)
-        let given = try pipeline.map { try Pipeline(descriptor: PipelineDescriptor.load(path: $0)) }
-        let started = Date()
-        let decoded = try ImageCodec.decode(bytes, source: input, pipeline: given, maxPixels: maxPixels)
+        guard pipeline == nil || model == nil else { throw ValidationError("give --pipeline or --model, not both") }
+        let started: Date
+        let image: Image
+        if let model {
+            let learned = try LearnedModel.load(directory: model)
+            started = Date()
+            image = try learned.decode(bytes, source: input, maxPixels: maxPixels)
+        } else {
+            let given = try pipeline.map { try Pipeline(descriptor: PipelineDescriptor.load(path: $0)) }
+            started = Date()
+            image = try ImageCodec.decode(bytes, source: input, pipeline: given, maxPixels: maxPixels).image
+        }
         let seconds = Date().timeIntervalSince(started)
-        try PNGFile.write(decoded.image, to: output)
-        let psnr = try reference.map { try ImageMetrics.psnr(PNGFile.read(path: $0), decoded.image) }
-        print(Report.line(input, bytes: bytes.count, image: decoded.image, psnr: psnr, seconds: seconds) + " -> \(output)")
+        try PNGFile.write(image, to: output)
+        let psnr = try reference.map { try ImageMetrics.psnr(PNGFile.read(path: $0), image) }
+        print(Report.line(input, bytes: bytes.count, image: image, psnr: psnr, seconds: seconds) + " -> \(output)")
     }
 }

@@ -16,6 +16,9 @@ struct Encode: ParsableCommand {
     @Option(help: "Pipeline descriptor (TOML). Default: the built-in classical-dct pipeline.")
     var pipeline: String?
 
+    @Option(help: "A learned model directory (from lic train) instead of a pipeline.")
+    var model: String?
+
     @Option(help: "Also write the decoder's exact reconstruction to this PNG.")
     var reconstruction: String?
 
@@ -24,9 +27,18 @@ struct Encode: ParsableCommand {
     func run() throws {
         try threadOptions.apply()
         let image = try PNGFile.read(path: input)
-        let pipeline = try Pipeline(descriptor: pipeline.map(PipelineDescriptor.load) ?? DefaultPipeline.descriptor())
-        let started = Date()
-        let encoded = try ImageCodec.encode(image, with: pipeline)
+        guard pipeline == nil || model == nil else { throw ValidationError("give --pipeline or --model, not both") }
+        let started: Date
+        let encoded: ImageCodec.Encoded
+        if let model {
+            let learned = try LearnedModel.load(directory: model)
+            started = Date()
+            encoded = try learned.encode(image)
+        } else {
+            let pipeline = try Pipeline(descriptor: pipeline.map(PipelineDescriptor.load) ?? DefaultPipeline.descriptor())
+            started = Date()
+            encoded = try ImageCodec.encode(image, with: pipeline)
+        }
         let seconds = Date().timeIntervalSince(started)
         try FileOutput.write(encoded.bytes, to: output)
         if let reconstruction { try PNGFile.write(encoded.reconstruction, to: reconstruction) }

@@ -41,7 +41,7 @@ public final class Pipeline {
             throw LICError("\(descriptor.source): missing section [quantizer] (a codec pipeline needs one)")
         }
         guard !descriptor.hasHyperprior else {
-            throw LICError("\(descriptor.source): [hyper.*] stages need learned components (lic.transform/2, lic.entropy-model/2); load it as a learned model")
+            throw LICError("\(descriptor.source): this is a learned model's pipeline ([hyper.*] stages); use the model directory (--model DIR)")
         }
         self.descriptor = descriptor
         var resolved: [(PipelineDescriptor.Stage, PluginRegistry.Entry, [(schema: ParamSchema, value: ParamValue)])] = []

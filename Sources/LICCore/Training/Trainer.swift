@@ -1,0 +1,187 @@
+import Foundation
+import LICTensor
+
+/// `lic train`: rate-distortion training of a learned model on random crops,
+/// loss = lambda * 255^2 * MSE + bpp (x in [0, 1]), Adam on the main
+/// parameters with gradient clipping and a learning-rate schedule, a second
+/// Adam on the auxiliary ones; checkpoints to the model directory (resumable),
+/// a progress line, and OUT/train.jsonl.
+public final class Trainer {
+    public struct Configuration: Sendable {
+        public var pipeline: String?          // nil when resuming
+        public var data: String
+        public var output: String
+        public var lambda: Double
+        public var steps: Int?
+        public var timeBudget: Double?
+        public var batch = 8
+        public var crop = 128
+        public var learningRate = 1e-4
+        public var auxiliaryLearningRate = 1e-3
+        public var clip: Double? = 1.0
+        public var schedule = LearningRateSchedule()
+        public var logEvery = 10
+        public var checkpointEvery = 500
+        public var resume = false
+        public var validation: String?
+        public var seed: UInt64 = 0
+
+        public init(pipeline: String?, data: String, output: String, lambda: Double) {
+            self.pipeline = pipeline
+            self.data = data
+            self.output = output
+            self.lambda = lambda
+        }
+    }
+
+    public struct StepRecord: Codable, Sendable {
+        public var step: Int
+        public var elapsed_s: Double
+        public var loss: Double
+        public var bpp: Double
+        public var psnr: Double
+        public var mse: Double
+        public var aux_loss: Double?
+        public var learning_rate: Double
+    }
+
+    public let configuration: Configuration
+    public let model: LearnedModel
+    let images: ImageFolder
+    let optimizer: Adam
+    let auxiliaryOptimizer: Adam
+    public private(set) var step = 0
+    /// Progress lines (the CLI prints them to stderr).
+    public var progress: (String) -> Void = { _ in }
+
+    static let mainState = "optimizer.safetensors"
+    static let auxiliaryState = "optimizer-aux.safetensors"
+    static let log = "train.jsonl"
+
+    public init(_ configuration: Configuration) throws {
+        guard configuration.steps != nil || configuration.timeBudget != nil else {
+            throw LICError("lic train: give --steps or --time-budget")
+        }
+        guard configuration.lambda > 0, configuration.batch >= 1, configuration.crop >= 16 else {
+            throw LICError("lic train: lambda must be positive, batch at least 1, crop at least 16")
+        }
+        try configuration.schedule.validate()
+        self.configuration = configuration
+        images = try ImageFolder(path: configuration.data)
+        optimizer = Adam(learningRate: Float(configuration.learningRate))
+        auxiliaryOptimizer = Adam(learningRate: Float(configuration.auxiliaryLearningRate))
+        let output = configuration.output
+        if configuration.resume {
+            model = try LearnedModel.load(directory: output)
+            let state = try SafeTensorsFile.read(path: output + "/" + Self.mainState)
+            try optimizer.importState(tensors: state.tensors, metadata: state.metadata)
+            let auxiliary = try SafeTensorsFile.read(path: output + "/" + Self.auxiliaryState)
+            try auxiliaryOptimizer.importState(tensors: auxiliary.tensors, metadata: auxiliary.metadata)
+            guard let saved = state.metadata["train.step"].flatMap(Int.init) else {
+                throw LICError("\(output)/\(Self.mainState): no train.step in the metadata; cannot resume")
+            }
+            step = saved
+        } else {
+            guard let pipeline = configuration.pipeline else { throw LICError("lic train: give --pipeline (or --resume)") }
+            model = try LearnedModel(descriptor: PipelineDescriptor.load(path: pipeline))
+        }
+        guard configuration.crop % model.alignment == 0 else {
+            throw LICError("lic train: --crop \(configuration.crop) must be a multiple of \(model.alignment) for this model")
+        }
+    }
+
+    /// Trains until the step count or the time budget is reached; returns the last record.
+    @discardableResult
+    public func run() throws -> StepRecord? {
+        let start = Date()
+        let target = configuration.steps.map { $0 } ?? Int.max
+        var last: StepRecord?
+        var window: [Double] = []
+        var windowStart = Date()
+        while step < target {
+            if let budget = configuration.timeBudget, Date().timeIntervalSince(start) >= budget { break }
+            let record = try trainStep(elapsed: Date().timeIntervalSince(start))
+            last = record
+            window.append(record.loss)
+            if step % configuration.logEvery == 0 {
+                let rate = Double(window.count) / max(Date().timeIntervalSince(windowStart), 1e-9)
+                try appendLog(record)
+                progress(progressLine(record, stepsPerSecond: rate, start: start))
+                window.removeAll()
+                windowStart = Date()
+            }
+            if step % configuration.checkpointEvery == 0 { try checkpoint() }
+        }
+        try checkpoint()
+        return last
+    }
+
+    /// One optimizer step on batch `step`.
+    func trainStep(elapsed: Double) throws -> StepRecord {
+        let (batch, crop) = (configuration.batch, configuration.crop)
+        let x = try images.batch(size: batch, crop: crop, seed: configuration.seed, step: step)
+        let rate = configuration.learningRate * configuration.schedule.factor(atStep: step)
+        optimizer.learningRate = Float(rate)
+        model.store.zeroGradients()
+        let out = try model.forward(x, training: true, seed: configuration.seed &+ UInt64(step))
+        let bits = try out.likelihoods.map { try $0.log().sum() }.reduce(Tensor(scalar: 0), +)
+        let bpp = try bits * Float(-1 / (M_LN2 * Double(batch * crop * crop)))
+        let mse = try (out.xHat - x).squared().mean()
+        let loss = try mse * Float(configuration.lambda * 255 * 255) + bpp
+        try loss.backward()
+        try model.store.step(.main, optimizer: optimizer, clipNorm: configuration.clip)
+        var auxiliaryValue: Double?
+        if let auxiliary = try model.auxiliaryLoss() {
+            auxiliaryValue = Double(try auxiliary.scalarValue)
+            try auxiliary.backward()
+            try model.store.step(.auxiliary, optimizer: auxiliaryOptimizer)
+        }
+        step += 1
+        let mseValue = Double(try mse.scalarValue)
+        return StepRecord(step: step, elapsed_s: elapsed, loss: Double(try loss.scalarValue), bpp: Double(try bpp.scalarValue),
+                          psnr: 10 * Foundation.log10(1 / max(mseValue, 1e-12)), mse: mseValue, aux_loss: auxiliaryValue,
+                          learning_rate: rate)
+    }
+
+    /// Saves the model and both optimizers' state (atomically, file by file).
+    public func checkpoint() throws {
+        let output = configuration.output
+        try model.save(to: output, metadata: ["train.step": String(step)])
+        let main = optimizer.exportState()
+        try SafeTensorsFile(tensors: main.tensors, metadata: main.metadata.merging(["train.step": String(step)]) { $1 })
+            .write(to: output + "/" + Self.mainState)
+        let auxiliary = auxiliaryOptimizer.exportState()
+        try SafeTensorsFile(tensors: auxiliary.tensors, metadata: auxiliary.metadata).write(to: output + "/" + Self.auxiliaryState)
+    }
+
+    private func appendLog(_ record: StepRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let line = try encoder.encode(record) + Data("\n".utf8)
+        let path = configuration.output + "/" + Self.log
+        try FileManager.default.createDirectory(atPath: configuration.output, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw LICError("\(path): cannot open for appending") }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: line)
+    }
+
+    private func progressLine(_ r: StepRecord, stepsPerSecond: Double, start: Date) -> String {
+        var line = String(format: "step %d", r.step)
+        if let steps = configuration.steps { line += "/\(steps)" }
+        line += String(format: " | loss %.4f | bpp %.4f | PSNR %.2f dB | %.2f steps/s", r.loss, r.bpp, r.psnr, stepsPerSecond)
+        let remaining: Double? = if let steps = configuration.steps {
+            Double(steps - r.step) / max(stepsPerSecond, 1e-9)
+        } else if let budget = configuration.timeBudget {
+            budget - Date().timeIntervalSince(start)
+        } else { nil }
+        if let remaining { line += " | ETA \(Self.duration(max(0, remaining)))" }
+        return line
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : "\(s / 60)m\(String(format: "%02d", s % 60))s"
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import LICCore
+
+/// `lic train`, `lic eval` and `lic encode/decode --model` as a user runs them,
+/// on crops of the shipped sample image with a small mbt2018-mean.
+@Suite struct TrainingCommandTests {
+    let lic = TestSupport.licExecutable
+
+    /// Writes `count` crops of the sample image into a new folder.
+    static func imageFolder(count: Int, side: Int, offset: Int) throws -> String {
+        let directory = try TestSupport.temporaryDirectory()
+        let sample = try PNGFile.read(path: TestSupport.packageRoot + "/examples/images/kodim23.png")
+        for index in 0..<count {
+            var pixels: [UInt8] = []
+            let (left, top) = (offset + index * 97, offset + index * 53)
+            for y in top..<(top + side) {
+                let row = (y * sample.width + left) * 3
+                pixels += sample.pixels[row..<(row + side * 3)]
+            }
+            try PNGFile.write(try Image(width: side, height: side, channels: 3, pixels: pixels), to: directory + "/crop\(index).png")
+        }
+        return directory
+    }
+
+    @Test func trainEvaluateEncodeDecode() throws {
+        let data = try Self.imageFolder(count: 3, side: 160, offset: 40)
+        let validation = try Self.imageFolder(count: 1, side: 176, offset: 300)
+        let work = try TestSupport.temporaryDirectory()
+        let descriptor = work + "/tiny.toml"
+        try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/mbt2018-mean.toml", encoding: .utf8)
+            .replacingOccurrences(of: "channels = 128", with: "channels = 16")
+            .replacingOccurrences(of: "latent = 192", with: "latent = 24")
+            .write(toFile: descriptor, atomically: true, encoding: .utf8)
+        let model = work + "/model"
+        let train = try TestSupport.run(lic, ["train", "--pipeline", descriptor, "--data", data, "--lambda", "0.01", "--out", model,
+                                              "--steps", "30", "--batch", "2", "--crop", "64", "--log-every", "10",
+                                              "--validate", validation])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.contains("step 30/30") && train.stdout.contains("validation (1 images)"))
+        let log = try String(contentsOfFile: model + "/train.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(log.count == 3)
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(log[0].utf8)) as? [String: Any])
+        #expect(["step", "elapsed_s", "loss", "bpp", "psnr"].allSatisfy { first[$0] != nil })
+
+        // Resume continues from the checkpoint.
+        let resumed = try TestSupport.run(lic, ["train", "--resume", "--data", data, "--lambda", "0.01", "--out", model,
+                                                "--steps", "40", "--batch", "2", "--crop", "64", "--log-every", "10"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("step 40/40"), "\(resumed.stderr)")
+
+        let eval = try TestSupport.run(lic, ["eval", "--model", model, "--data", validation, "--json", work + "/eval.json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work + "/eval.json"))) as? [String: Any])
+        let mean = try #require(report["mean"] as? [String: Any])
+        #expect(["bpp", "bpp_estimated", "psnr", "ms_ssim", "encode_s", "decode_s"].allSatisfy { mean[$0] != nil })
+        #expect((report["images"] as? [[String: Any]])?.count == 1)
+
+        let image = validation + "/crop0.png"
+        let encode = try TestSupport.run(lic, ["encode", "--model", model, image, "-o", work + "/a.lic", "--reconstruction", work + "/rec.png"])
+        #expect(encode.status == 0, "\(encode.stderr)")
+        let decode = try TestSupport.run(lic, ["decode", "--model", model, work + "/a.lic", "-o", work + "/dec.png"])
+        #expect(decode.status == 0, "\(decode.stderr)")
+        #expect(try PNGFile.read(path: work + "/dec.png") == PNGFile.read(path: work + "/rec.png"))
+        // Without the model, the file says what it needs.
+        let bare = try TestSupport.run(lic, ["decode", work + "/a.lic", "-o", work + "/x.png"])
+        #expect(bare.exitedNormally && bare.status != 0 && bare.stderr.contains("--model"))
+    }
+
+    @Test func trainingErrorsAreOneLine() throws {
+        let work = try TestSupport.temporaryDirectory()
+        let missing = try TestSupport.run(lic, ["train", "--pipeline", TestSupport.packageRoot + "/examples/pipelines/mbt2018-mean.toml",
+                                                "--data", work + "/nothing", "--lambda", "0.01", "--out", work + "/m", "--steps", "1"])
+        #expect(missing.exitedNormally && missing.status != 0 && missing.stderr.contains("nothing"))
+        let noStop = try TestSupport.run(lic, ["train", "--pipeline", "x.toml", "--data", work, "--lambda", "0.01", "--out", work + "/m"])
+        #expect(noStop.status != 0 && noStop.stderr.contains("--steps or --time-budget"))
+    }
+}
