@@ -2,8 +2,10 @@ import Foundation
 import LICTensor
 
 /// CompressAI's MeanScaleHyperprior (mbt2018-mean: Minnen 2018 without the
-/// context model) on LIC's tensor engine: the same layers, initializations,
-/// parameter names (component/param, see tools/compressai_to_lic.py) and
+/// context model) written directly on LIC's tensor engine (the plugins in
+/// Plugins/Learned compose the same network from a descriptor): the same
+/// layers, initializations, parameter names (the pipeline's stage/param, see
+/// tools/compressai_to_lic.py) and
 /// quantization (additive noise in training, rounding around the medians /
 /// means in evaluation). Used by the training-step benchmark and by the test
 /// that reproduces CompressAI's forward pass from converted weights.
@@ -16,15 +18,15 @@ public final class MeanScaleHyperprior {
         self.n = n
         self.m = m
         for (i, (cin, cout)) in [(3, n), (n, n), (n, n), (n, m)].enumerated() {
-            try conv("g_a/\(2 * i)", cin, cout, 5)
-            if i < 3 { try gdn("g_a/\(2 * i + 1)", cout) }
+            try conv("analysis/\(2 * i)", cin, cout, 5)
+            if i < 3 { try gdn("analysis/\(2 * i + 1)", cout) }
         }
         for (i, (cin, cout)) in [(m, n), (n, n), (n, n), (n, 3)].enumerated() {
-            try deconv("g_s/\(2 * i)", cin, cout, 5)
-            if i < 3 { try gdn("g_s/\(2 * i + 1)", cout) }
+            try deconv("synthesis/\(2 * i)", cin, cout, 5)
+            if i < 3 { try gdn("synthesis/\(2 * i + 1)", cout) }
         }
-        try conv("h_a/0", m, n, 3); try conv("h_a/2", n, n, 5); try conv("h_a/4", n, n, 5)
-        try deconv("h_s/0", n, m, 5); try deconv("h_s/2", m, m * 3 / 2, 5); try conv("h_s/4", m * 3 / 2, m * 2, 3)
+        try conv("hyper.analysis/0", m, n, 3); try conv("hyper.analysis/2", n, n, 5); try conv("hyper.analysis/4", n, n, 5)
+        try deconv("hyper.synthesis/0", n, m, 5); try deconv("hyper.synthesis/2", m, m * 3 / 2, 5); try conv("hyper.synthesis/4", m * 3 / 2, m * 2, 3)
         try entropyBottleneck(channels: n)
     }
 
@@ -54,12 +56,12 @@ public final class MeanScaleHyperprior {
         let scale = pow(10.0, 1.0 / 5.0)
         for i in 0..<5 {
             let initial = Float(log(expm1(1 / scale / Double(Self.filters[i + 1]))))
-            try store.register("eb/matrices.\(i)", shape: [c, Self.filters[i + 1], Self.filters[i]], initializer: .constant(initial))
-            try store.register("eb/biases.\(i)", shape: [c, Self.filters[i + 1], 1], initializer: .uniform(low: -0.5, high: 0.5, seed: nextSeed()))
-            if i < 4 { try store.register("eb/factors.\(i)", shape: [c, Self.filters[i + 1], 1], initializer: .zeros) }
+            try store.register("hyper.entropy/matrices.\(i)", shape: [c, Self.filters[i + 1], Self.filters[i]], initializer: .constant(initial))
+            try store.register("hyper.entropy/biases.\(i)", shape: [c, Self.filters[i + 1], 1], initializer: .uniform(low: -0.5, high: 0.5, seed: nextSeed()))
+            if i < 4 { try store.register("hyper.entropy/factors.\(i)", shape: [c, Self.filters[i + 1], 1], initializer: .zeros) }
         }
         let q: [Float] = (0..<c).flatMap { _ -> [Float] in [-10, 0, 10] }
-        try store.register("eb/quantiles", shape: [c, 1, 3], initializer: .values(q), group: .auxiliary)
+        try store.register("hyper.entropy/quantiles", shape: [c, 1, 3], initializer: .values(q), group: .auxiliary)
     }
 
     private func p(_ name: String) -> Tensor { store.parameter(name)! }
@@ -88,14 +90,14 @@ public final class MeanScaleHyperprior {
     public func logitsCumulative(_ inputs: Tensor, stopGradient: Bool) throws -> Tensor {
         var logits = inputs
         for i in 0..<5 {
-            var matrix = try p("eb/matrices.\(i)").softplus()
+            var matrix = try p("hyper.entropy/matrices.\(i)").softplus()
             if stopGradient { matrix = matrix.detached() }
             logits = try matrix.matmul(logits)
-            var bias = p("eb/biases.\(i)")
+            var bias = p("hyper.entropy/biases.\(i)")
             if stopGradient { bias = bias.detached() }
             logits = try logits + bias
             if i < 4 {
-                var factor = try p("eb/factors.\(i)").tanh()
+                var factor = try p("hyper.entropy/factors.\(i)").tanh()
                 if stopGradient { factor = factor.detached() }
                 logits = try logits + factor * logits.tanh()
             }
@@ -122,21 +124,21 @@ public final class MeanScaleHyperprior {
     public func analysis(_ x: Tensor) throws -> Tensor {
         var y = x
         for i in 0..<4 {
-            y = try convLayer(y, "g_a/\(2 * i)", stride: 2)
-            if i < 3 { y = try gdnLayer(y, "g_a/\(2 * i + 1)", inverse: false) }
+            y = try convLayer(y, "analysis/\(2 * i)", stride: 2)
+            if i < 3 { y = try gdnLayer(y, "analysis/\(2 * i + 1)", inverse: false) }
         }
         return y
     }
 
     public func forward(_ x: Tensor, quantization: Quantization) throws -> Output {
         let y = try analysis(x)
-        var z = try convLayer(y, "h_a/0", stride: 1).leakyRelu()
-        z = try convLayer(z, "h_a/2", stride: 2).leakyRelu()
-        z = try convLayer(z, "h_a/4", stride: 2)
+        var z = try convLayer(y, "hyper.analysis/0", stride: 1).leakyRelu()
+        z = try convLayer(z, "hyper.analysis/2", stride: 2).leakyRelu()
+        z = try convLayer(z, "hyper.analysis/4", stride: 2)
         // Factorized prior on z, channels first: [C, 1, B*H*W].
         let (b, c, h, w) = (z.shape[0], z.shape[1], z.shape[2], z.shape[3])
         let values = try z.permuted([1, 0, 2, 3]).reshaped([c, 1, b * h * w])
-        let medians = try p("eb/quantiles").sliced(axis: 2, start: 1, length: 1).detached()
+        let medians = try p("hyper.entropy/quantiles").sliced(axis: 2, start: 1, length: 1).detached()
         let zQuantized: Tensor
         switch quantization {
         case .noise(let seed): zQuantized = try values + Tensor.uniformNoise(shape: values.shape, seed: seed)
@@ -148,9 +150,9 @@ public final class MeanScaleHyperprior {
             .reshaped([c, b, h, w]).permuted([1, 0, 2, 3])
         let zHat = try zQuantized.reshaped([c, b, h, w]).permuted([1, 0, 2, 3])
         // Hyper synthesis -> (scales, means) for y.
-        var params = try deconvLayer(zHat, "h_s/0", stride: 2).leakyRelu()
-        params = try deconvLayer(params, "h_s/2", stride: 2).leakyRelu()
-        params = try convLayer(params, "h_s/4", stride: 1)
+        var params = try deconvLayer(zHat, "hyper.synthesis/0", stride: 2).leakyRelu()
+        params = try deconvLayer(params, "hyper.synthesis/2", stride: 2).leakyRelu()
+        params = try convLayer(params, "hyper.synthesis/4", stride: 1)
         let halves = try params.split(axis: 1, sizes: [m, m])
         let scales = try halves[0].lowerBounded(0.11), means = halves[1]
         let yHat: Tensor
@@ -164,15 +166,15 @@ public final class MeanScaleHyperprior {
         let yLikelihoods = try (yUpper - yLower).lowerBounded(1e-9)
         var xHat = yHat
         for i in 0..<4 {
-            xHat = try deconvLayer(xHat, "g_s/\(2 * i)", stride: 2)
-            if i < 3 { xHat = try gdnLayer(xHat, "g_s/\(2 * i + 1)", inverse: true) }
+            xHat = try deconvLayer(xHat, "synthesis/\(2 * i)", stride: 2)
+            if i < 3 { xHat = try gdnLayer(xHat, "synthesis/\(2 * i + 1)", inverse: true) }
         }
         return Output(xHat: xHat, yLikelihoods: yLikelihoods, zLikelihoods: zLikelihoods)
     }
 
     /// sum |logits(quantiles) - target| (CompressAI's aux loss).
     public func auxiliaryLoss() throws -> Tensor {
-        let logits = try logitsCumulative(p("eb/quantiles"), stopGradient: true)
+        let logits = try logitsCumulative(p("hyper.entropy/quantiles"), stopGradient: true)
         let t = Float(log(2 / 1e-9 - 1))
         let target = try Tensor(shape: [1, 1, 3], values: [-t, 0, t])
         return try (logits - target).abs().sum()

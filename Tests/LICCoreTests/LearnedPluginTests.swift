@@ -19,8 +19,8 @@ import Testing
     @Test func analysisPluginMatchesTheReferenceWithCompressAIWeights() throws {
         let store = ParameterStore()
         let analysis = try DifferentiableTransformInstance("lic.transform.gdn", params: ["channels": .int(16), "latent": .int(24)],
-                                                           stage: "g_a", store: store, registry: Self.registry())
-        #expect(store.all.map(\.name).contains("g_a/1.gamma"))
+                                                           stage: "analysis", store: store, registry: Self.registry())
+        #expect(store.all.map(\.name).contains("analysis/1.gamma"))
         try store.load(from: Self.fixture + "/weights.safetensors", strict: false)
         let reference = try MeanScaleHyperprior(n: 16, m: 24)
         try reference.store.load(from: Self.fixture + "/weights.safetensors")
