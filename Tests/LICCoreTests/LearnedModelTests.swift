@@ -66,6 +66,7 @@ import Testing
         // Other weights: another model identity, refused.
         let other = try Self.tiny("bmshj2018-hyperprior")
         other.store.all[0].tensor.withUnsafeMutableBufferPointer { $0[0] += 0.5 }
+        other.weightsChanged()
         #expect(throws: LICError.self) { try other.decode(bytes, source: "a.lic") }
     }
 

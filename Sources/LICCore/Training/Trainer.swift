@@ -136,6 +136,7 @@ public final class Trainer {
             try auxiliary.backward()
             try model.store.step(.auxiliary, optimizer: auxiliaryOptimizer)
         }
+        model.weightsChanged()
         step += 1
         let mseValue = Double(try mse.scalarValue)
         return StepRecord(step: step, elapsed_s: elapsed, loss: Double(try loss.scalarValue), bpp: Double(try bpp.scalarValue),
