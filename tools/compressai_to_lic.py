@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Converts a CompressAI mbt2018-mean (MeanScaleHyperprior) state_dict into a
-LIC model directory: model.toml (the pipeline, as
-examples/pipelines/mbt2018-mean.toml with the given N and M) and
-weights.safetensors (float32). `lic encode/decode/eval --model DIR` then
-code real files with it through LIC's plugins and entropy coder.
+"""Converts a CompressAI state_dict (bmshj2018-factorized = FactorizedPrior,
+bmshj2018-hyperprior = ScaleHyperprior, mbt2018-mean = MeanScaleHyperprior)
+into a LIC model directory: model.toml (the pipeline, as
+examples/pipelines/ARCH.toml with the given N and M) and weights.safetensors
+(float32). `lic encode/decode/eval --model DIR` then code real files with it
+through LIC's plugins and entropy coder.
 
     python3 tools/compressai_to_lic.py --arch mbt2018-mean --N 128 --M 192 \\
         --checkpoint model.pth.tar --out MODEL_DIR
@@ -11,54 +12,65 @@ code real files with it through LIC's plugins and entropy coder.
 Names: the module becomes the pipeline stage, the rest the parameter:
 g_a.0.weight -> analysis/0.weight, g_s -> synthesis, h_a -> hyper.analysis,
 h_s -> hyper.synthesis, entropy_bottleneck.matrices.0 ->
-hyper.entropy/matrices.0 (quantiles likewise). GDN beta/gamma are copied in
+hyper.entropy/matrices.0 (quantiles likewise; for bmshj2018-factorized the
+bottleneck is the [entropy] stage). GDN beta/gamma are copied in
 CompressAI's reparametrized form (LIC applies the same reparametrization).
 Buffers CompressAI derives for its own coder (_quantized_cdf, _offset,
 _cdf_length, scale_table) and reparametrization constants are not copied:
-LIC builds its own coding tables. bmshj2018-factorized and -hyperprior are
-not supported yet. Needs torch, compressai and safetensors (pip)."""
+LIC builds its own coding tables. Needs torch, compressai and safetensors (pip)."""
 import argparse
 import os
+import re
 import sys
 
-STAGES = {"g_a": "analysis", "g_s": "synthesis", "h_a": "hyper.analysis", "h_s": "hyper.synthesis",
-          "entropy_bottleneck": "hyper.entropy"}
+ARCHITECTURES = ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean"]
+
+
+def stages(arch):
+    bottleneck = "entropy" if arch == "bmshj2018-factorized" else "hyper.entropy"
+    return {"g_a": "analysis", "g_s": "synthesis", "h_a": "hyper.analysis", "h_s": "hyper.synthesis",
+            "entropy_bottleneck": bottleneck}
+
+
+def model_class(arch):
+    from compressai.models import FactorizedPrior, MeanScaleHyperprior, ScaleHyperprior
+    return {"bmshj2018-factorized": FactorizedPrior, "bmshj2018-hyperprior": ScaleHyperprior,
+            "mbt2018-mean": MeanScaleHyperprior}[arch]
 SKIPPED = ("_quantized_cdf", "_offset", "_cdf_length", "scale_table", "target", "pedestal", "bound")
 
 
-def lic_name(key):
-    module, _, param = key.partition(".")
-    return f"{STAGES[module]}/{param.lstrip('_')}"
+def convert(state_dict, arch):
+    names = stages(arch)
+    out = {}
+    for key, value in state_dict.items():
+        module, _, param = key.partition(".")
+        if module in names and not any(key.endswith(s) or f".{s}" in key for s in SKIPPED):
+            out[f"{names[module]}/{param.lstrip('_')}"] = value.detach().float().contiguous().cpu()
+    return out
 
 
-def keep(key):
-    return key.partition(".")[0] in STAGES and not any(key.endswith(s) or f".{s}" in key for s in SKIPPED)
-
-
-def convert(state_dict):
-    return {lic_name(k): v.detach().float().contiguous().cpu() for k, v in state_dict.items() if keep(k)}
-
-
-def descriptor(n, m):
+def descriptor(arch, n, m):
     here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, "..", "examples", "pipelines", "mbt2018-mean.toml")) as f:
+    with open(os.path.join(here, "..", "examples", "pipelines", f"{arch}.toml")) as f:
         text = f.read()
-    return text.replace("channels = 128", f"channels = {n}").replace("latent = 192", f"latent = {m}")
+    # One pass, so a replaced value is never replaced again (e.g. M = 128).
+    sizes = {"channels = 128": f"channels = {n}", "channels = 192": f"channels = {m}", "latent = 192": f"latent = {m}"}
+    return re.sub("|".join(re.escape(k) for k in sizes), lambda match: sizes[match.group(0)], text)
 
 
-def write_model(model, n, m, out, metadata):
+def write_model(model, arch, n, m, out, metadata):
     from safetensors.torch import save_file
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "model.toml"), "w") as f:
-        f.write(descriptor(n, m))
-    weights = convert(model.state_dict())
+        f.write(descriptor(arch, n, m))
+    weights = convert(model.state_dict(), arch)
     save_file(weights, os.path.join(out, "weights.safetensors"), metadata=metadata)
     return weights
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arch", required=True, choices=["mbt2018-mean"])
+    parser.add_argument("--arch", required=True, choices=ARCHITECTURES)
     parser.add_argument("--N", type=int, required=True)
     parser.add_argument("--M", type=int, required=True)
     parser.add_argument("--checkpoint", required=True, help="a CompressAI state_dict (.pth/.pth.tar)")
@@ -66,14 +78,19 @@ def main():
     args = parser.parse_args()
     try:
         import torch
-        from compressai.models import MeanScaleHyperprior
+        architecture = model_class(args.arch)
     except ImportError as error:
         sys.exit(f"compressai_to_lic: needs torch, compressai and safetensors: {error}")
     checkpoint = torch.load(args.checkpoint, map_location="cpu")
     state = checkpoint.get("state_dict", checkpoint)
-    model = MeanScaleHyperprior(args.N, args.M)
-    model.load_state_dict(state, strict=False)  # names and shapes are checked against the architecture
-    weights = write_model(model, args.N, args.M, args.out, {"arch": args.arch, "source": "compressai"})
+    # Checkpoints saved from DataParallel prefix every key with "module.".
+    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    model = architecture(args.N, args.M)
+    try:
+        model.load_state_dict(state, strict=True)  # every parameter present, nothing unknown, shapes right
+    except RuntimeError as error:
+        sys.exit(f"compressai_to_lic: {args.checkpoint} is not a {args.arch} with N={args.N}, M={args.M}: {error}")
+    weights = write_model(model, args.arch, args.N, args.M, args.out, {"arch": args.arch, "source": "compressai"})
     print(f"wrote {args.out}/model.toml and {len(weights)} tensors to {args.out}/weights.safetensors")
 
 

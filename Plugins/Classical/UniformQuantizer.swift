@@ -1,9 +1,10 @@
 import LICPluginKit
 
-/// q = round((x - mean) / step) (ties away from zero); x_hat = q * step + mean.
+/// q = round((x - mean) / step) (ties to even, as torch.round and the engine's
+/// round kernel); x_hat = q * step + mean.
 final class UniformQuantizer: QuantizerComponent {
     static let schema: [ParamSpec] = [
-        .float("step", default: 1.0, min: 1e-6, max: 1e6, "Quantization step size in latent units"),
+        .float("step", default: 1.0, min: 1e-6, max: 1e6, "Quantization step size in latent units (learned models need 1)"),
     ]
 
     let step: Float
@@ -17,7 +18,7 @@ final class UniformQuantizer: QuantizerComponent {
         let inverseStep = 1 / step
         for index in values.indices {
             let centered = values[index] - (means?[index] ?? 0)
-            let scaled = (centered * inverseStep).rounded()
+            let scaled = (centered * inverseStep).rounded(.toNearestOrEven)
             // Int32(exactly:) would trap on NaN; clamp into the coder's range instead.
             guard scaled.isFinite else {
                 throw PluginError(.invalidArgument, "cannot quantize a non-finite value at index \(index)")

@@ -13,12 +13,15 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
         .int("channels", default: 128, range: 1...1024, "Channels of the latent"),
         .float("init_scale", default: 10, min: 0.1, max: 1000, "Initial scale of the CDF network and quantiles"),
         .float("tail_mass", default: 1e-9, min: 1e-15, max: 0.1, "Probability mass outside the quantiles"),
+        .enumeration("training_quantization", ["noise", "ste"], default: "noise",
+                     "Training surrogate: additive U(-0.5, 0.5) noise, or rounding around the medians with a straight-through gradient"),
     ]
     static let filters = [1, 3, 3, 3, 3, 1]
 
     let host: Host
     let channels: Int
     let tailMass: Double
+    let straightThrough: Bool
     var matrices: [Tensor] = [], biases: [Tensor] = [], factors: [Tensor] = []
     let quantiles: Tensor
 
@@ -26,6 +29,7 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
         self.host = host
         channels = Int(try params.int("channels"))
         tailMass = try params.float("tail_mass")
+        straightThrough = try params.string("training_quantization") == "ste"
         let initScale = try params.float("init_scale")
         let scale = pow(initScale, 1.0 / Double(Self.filters.count - 1))
         for i in 0..<(Self.filters.count - 1) {
@@ -74,7 +78,7 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
         }
         let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let values = try y.permuted([1, 0, 2, 3]).reshaped([c, 1, b * h * w])
-        let quantized = training
+        let quantized = training && !straightThrough
             ? try values + Tensor.uniformNoise([c, 1, b * h * w], seed: seed, host: host)
             : try (values - medians()).roundedStraightThrough() + medians()
         let back = { (t: Tensor) in try t.reshaped([c, b, h, w]).permuted([1, 0, 2, 3]) }
@@ -92,6 +96,9 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
     /// Per channel: the median, and a table over symbols -minima ... maxima around it.
     func codingTables() throws -> (medians: [Float], tables: [CDFTable]) {
         let q = try quantiles.floats()
+        guard q.allSatisfy(\.isFinite) else {
+            throw PluginError(.invalidArgument, "lic.entropy.factorized: the quantiles are not finite (did training diverge?)")
+        }
         let medians = (0..<channels).map { q[3 * $0 + 1] }
         let minima = (0..<channels).map { max(0, min(32000, Int((medians[$0] - q[3 * $0]).rounded(.up)))) }
         let maxima = (0..<channels).map { max(0, min(32000, Int((q[3 * $0 + 2] - medians[$0]).rounded(.up)))) }

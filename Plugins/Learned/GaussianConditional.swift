@@ -16,6 +16,8 @@ final class GaussianConditional: LearnedEntropyModelComponent {
         .int("levels", default: 64, range: 2...256, "Scales in the coding table"),
         .float("max_scale", default: 256, min: 1, max: 1e6, "Largest table scale"),
         .float("tail_mass", default: 1e-9, min: 1e-15, max: 0.1, "Mass left outside each coding table"),
+        .enumeration("training_quantization", ["noise", "ste"], default: "noise",
+                     "Training surrogate: additive U(-0.5, 0.5) noise, or rounding with a straight-through gradient"),
     ]
 
     let host: Host
@@ -23,6 +25,7 @@ final class GaussianConditional: LearnedEntropyModelComponent {
     let scaleBound: Float
     let tableScales: [Float]
     let tailMass: Double
+    let straightThrough: Bool
     private var tables: [CDFTable]?
 
     init(params: Params, host: Host) throws {
@@ -33,11 +36,13 @@ final class GaussianConditional: LearnedEntropyModelComponent {
         let low = Double(scaleBound), high = try params.float("max_scale")
         tableScales = (0..<levels).map { Float(exp(log(low) + (log(high) - log(low)) * Double($0) / Double(levels - 1))) }
         tailMass = try params.float("tail_mass")
+        straightThrough = try params.string("training_quantization") == "ste"
     }
 
     /// (scales, means) from the condition [B, M or 2M, H, W] for a latent of `shape`.
     func parameters(_ condition: Tensor?, latent shape: [Int]) throws -> (scales: Tensor, means: Tensor?) {
         guard let condition else { throw PluginError(.invalidArgument, "lic.entropy.gaussian needs a condition (the hyper synthesis output)") }
+        guard shape.count == 4 else { throw PluginError(.invalidArgument, "lic.entropy.gaussian: latent \(shape) is not NCHW") }
         let m = shape[1]
         let expected = hasMeans ? [shape[0], 2 * m, shape[2], shape[3]] : shape
         guard try condition.shape == expected else {
@@ -52,7 +57,7 @@ final class GaussianConditional: LearnedEntropyModelComponent {
         let (rawScales, means) = try parameters(condition, latent: shape)
         let scales = try rawScales.lowerBounded(scaleBound)
         let yHat: Tensor
-        if training {
+        if training && !straightThrough {
             yHat = try y + Tensor.uniformNoise(shape, seed: seed, host: host)
         } else if let means {
             yHat = try (y - means).roundedStraightThrough() + means

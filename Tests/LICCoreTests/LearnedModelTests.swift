@@ -54,6 +54,22 @@ import Testing
         #expect(model.store.all.contains { $0.name == "hyper.entropy/quantiles" && $0.group == .auxiliary })
     }
 
+    @Test func straightThroughTrainingQuantizationRoundsWithGradients() throws {
+        let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/mbt2018-mean.toml", encoding: .utf8)
+            .replacingOccurrences(of: "channels = 128", with: "channels = 8")
+            .replacingOccurrences(of: "latent = 192", with: "latent = 12")
+            .replacingOccurrences(of: "means = true", with: "means = true\ntraining_quantization = \"ste\"")
+            .replacingOccurrences(of: "[hyper.entropy]\nplugin = \"lic.entropy.factorized\"",
+                                  with: "[hyper.entropy]\nplugin = \"lic.entropy.factorized\"\ntraining_quantization = \"ste\"")
+        let model = try LearnedModel(descriptor: PipelineDescriptor.parse(text, source: "ste.toml", baseDirectory: nil))
+        let x = try Tensor.uniformNoise(shape: [1, 3, 64, 64], seed: 9, low: 0, high: 1)
+        let training = try model.forward(x, training: true, seed: 1)
+        let evaluation = try GradientMode.withoutGradients { try model.forward(x, training: false, seed: 0) }
+        #expect(training.xHat.values == evaluation.xHat.values)
+        try (training.xHat - x).squared().mean().backward()
+        #expect(model.store.parameter("analysis/0.weight")?.grad != nil)
+    }
+
     @Test func modelDirectoriesRoundTripAndIdentifyTheModel() throws {
         let model = try Self.tiny("bmshj2018-hyperprior")
         let directory = try TestSupport.temporaryDirectory()

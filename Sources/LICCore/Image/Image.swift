@@ -56,3 +56,19 @@ public struct Image: Sendable, Equatable {
         }
     }
 }
+
+extension Image {
+    /// The image with 3 channels: gray replicated to R, G and B; alpha dropped.
+    public func convertedToRGB() throws -> Image {
+        guard channels != 3 else { return self }
+        guard channels == 1 || channels == 4 else { throw ImageError.unsupportedChannels(channels) }
+        let count = width * height
+        var rgb = [UInt8](repeating: 0, count: count * 3)
+        pixels.withUnsafeBufferPointer { source in
+            for i in 0..<count {
+                for c in 0..<3 { rgb[3 * i + c] = channels == 1 ? source[i] : source[4 * i + c] }
+            }
+        }
+        return try Image(width: width, height: height, channels: 3, pixels: rgb)
+    }
+}

@@ -39,6 +39,10 @@ public final class LearnedModel {
                 throw LICError("\(at): '\(stage.componentID)' is a \(entry.info.kind.rawValue), this stage needs a \(role.kind.rawValue)")
             }
             let params = try Pipeline.bind(stage, to: entry.info, source: descriptor.source)
+            // Learned entropy models are trained on unit bins around their medians / means.
+            if role == .quantizer, case .float(let step)? = params.first(where: { $0.schema.name == "step" })?.value, step != 1 {
+                throw LICError("\(at): a learned model's quantizer needs step = 1 (its likelihoods assume unit bins), got \(step)")
+            }
             bound.append((role, entry.info.id, params))
             do {
                 return try build(entry, ParamSetStorage(params), role.rawValue)
@@ -145,9 +149,11 @@ public final class LearnedModel {
 
     // MARK: Coding
 
-    /// Encodes an image; the reconstruction is exactly what decode gives.
-    public func encode(_ image: Image) throws -> ImageCodec.Encoded {
-        try GradientMode.withoutGradients {
+    /// Encodes an image (gray and RGBA are converted to RGB: the models code
+    /// three channels); the reconstruction is exactly what decode gives.
+    public func encode(_ input: Image) throws -> ImageCodec.Encoded {
+        let image = try input.channels == 3 ? input : input.convertedToRGB()
+        return try GradientMode.withoutGradients {
             let shape = ImageCodec.paddedShape(width: image.width, height: image.height, channels: image.channels, alignment: alignment)
             let x = try Tensor(zeros: shape)
             x.withUnsafeMutableBufferPointer { ImageCodec.fillPlanes($0.baseAddress!, from: image, paddedShape: shape) }

@@ -46,7 +46,11 @@ public final class DifferentiableTransformInstance {
 
     public func apply(_ x: Tensor) throws -> Tensor {
         var output: OpaquePointer?
-        try withHandle(x) { input in try callPlugin(info.id, "apply") { table.pointee.apply(instance, input, &output, $0) } }
+        try withHandle(x) { input in
+            try withUnsafeMutablePointer(to: &output) { out in
+                try callPluginReturning(info.id, "apply", [out]) { table.pointee.apply(instance, input, out, $0) }
+            }
+        }
         return try adopt(output, info.id, "apply")
     }
 }

@@ -23,6 +23,21 @@ func withHandle<R>(_ tensor: Tensor?, _ body: (OpaquePointer?) throws -> R) reth
     return try body(handle)
 }
 
+/// Calls a plugin that returns tensors through `outputs`; if it fails after
+/// setting some of them anyway, those references are released, not leaked.
+func callPluginReturning(_ component: String, _ operation: String, _ outputs: [UnsafeMutablePointer<OpaquePointer?>],
+                         _ body: (UnsafeMutablePointer<lic_error>) -> lic_status) throws {
+    do {
+        try callPlugin(component, operation, body)
+    } catch {
+        for output in outputs where output.pointee != nil {
+            TensorOpsTable.table.pointee.release(output.pointee)
+            output.pointee = nil
+        }
+        throw error
+    }
+}
+
 /// Takes over a tensor a plugin returned (one reference).
 func adopt(_ handle: OpaquePointer?, _ component: String, _ what: String) throws -> Tensor {
     guard let handle else { throw LICError("\(component): \(what) returned no tensor") }
@@ -52,8 +67,12 @@ final class LearnedEntropyModelInstance {
         var yHat: OpaquePointer?, likelihoods: OpaquePointer?
         try withHandle(y) { yHandle in
             try withHandle(condition) { conditionHandle in
-                try callPlugin(info.id, "forward") {
-                    table.pointee.forward(instance, yHandle, conditionHandle, training ? 1 : 0, seed, &yHat, &likelihoods, $0)
+                try withUnsafeMutablePointer(to: &yHat) { yHatOut in
+                    try withUnsafeMutablePointer(to: &likelihoods) { likelihoodsOut in
+                        try callPluginReturning(info.id, "forward", [yHatOut, likelihoodsOut]) {
+                            table.pointee.forward(instance, yHandle, conditionHandle, training ? 1 : 0, seed, yHatOut, likelihoodsOut, $0)
+                        }
+                    }
                 }
             }
         }
@@ -62,7 +81,9 @@ final class LearnedEntropyModelInstance {
 
     func auxiliaryLoss() throws -> Tensor? {
         var loss: OpaquePointer?
-        try callPlugin(info.id, "auxiliary_loss") { table.pointee.auxiliary_loss(instance, &loss, $0) }
+        try withUnsafeMutablePointer(to: &loss) { out in
+            try callPluginReturning(info.id, "auxiliary_loss", [out]) { table.pointee.auxiliary_loss(instance, out, $0) }
+        }
         return loss == nil ? nil : try adopt(loss, info.id, "auxiliary_loss")
     }
 
@@ -72,8 +93,10 @@ final class LearnedEntropyModelInstance {
             try withHandle(condition) { conditionHandle in
                 try quantizer.withBinding { binding in
                     try session.withContext { context in
-                        try callPlugin(info.id, "encode") {
-                            table.pointee.encode(instance, yHandle, conditionHandle, binding, context, &yHat, $0)
+                        try withUnsafeMutablePointer(to: &yHat) { out in
+                            try callPluginReturning(info.id, "encode", [out]) {
+                                table.pointee.encode(instance, yHandle, conditionHandle, binding, context, out, $0)
+                            }
                         }
                     }
                 }
@@ -88,8 +111,10 @@ final class LearnedEntropyModelInstance {
         try withHandle(condition) { conditionHandle in
             try quantizer.withBinding { binding in
                 try session.withContext { context in
-                    try callPlugin(info.id, "decode") {
-                        table.pointee.decode(instance, UInt32(dims.count), dims, conditionHandle, binding, context, &yHat, $0)
+                    try withUnsafeMutablePointer(to: &yHat) { out in
+                        try callPluginReturning(info.id, "decode", [out]) {
+                            table.pointee.decode(instance, UInt32(dims.count), dims, conditionHandle, binding, context, out, $0)
+                        }
                     }
                 }
             }

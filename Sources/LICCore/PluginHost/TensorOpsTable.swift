@@ -192,8 +192,17 @@ enum TensorOpsTable {
             },
             custom: { name, inputs, inputCount, outRank, outShape, forward, backward, userData, releaseUserData, out, error in
                 produce(out, error) {
-                    guard let forward, let backward else { throw TensorError.invalidArgument("custom op: forward and backward are required") }
-                    let tensors = try (0..<Int(inputCount)).map { try tensor(inputs![$0]) }
+                    guard let forward, let backward, inputCount == 0 || inputs != nil else {
+                        releaseUserData?(userData)  // the op never came to own it
+                        throw TensorError.invalidArgument("custom op: forward, backward and the input list are required")
+                    }
+                    let tensors: [Tensor]
+                    do {
+                        tensors = try (0..<Int(inputCount)).map { try tensor(inputs![$0]) }
+                    } catch {
+                        releaseUserData?(userData)
+                        throw error
+                    }
                     let op = CustomOpBridge(name: name.map { String(cString: $0) } ?? "custom", forward: forward, backward: backward,
                                             userData: userData, releaseUserData: releaseUserData)
                     return try op.apply(tensors, outputShape: shape(outRank, outShape))
@@ -216,6 +225,10 @@ extension TensorOpsTable {
         guard let name else { throw TensorError.invalidArgument("parameter: NULL name") }
         let shape = try shape(rank, dims)
         let count = shape.reduce(1, *)
+        let fullName = scope.prefix + "/" + String(cString: name)
+        // Mix the full name into the seed: two stages with the same layer index
+        // (and the plugin's same seed) must not start from identical weights.
+        let seed = seed ^ fullName.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
         let initial: ParameterStore.Initializer
         switch initializer {
         case LIC_INIT_ZEROS: initial = .zeros
@@ -227,7 +240,6 @@ extension TensorOpsTable {
             initial = .values(Array(UnsafeBufferPointer(start: values, count: count)))
         default: throw TensorError.invalidArgument("parameter: unknown initializer \(initializer.rawValue)")
         }
-        let fullName = scope.prefix + "/" + String(cString: name)
         let parameterGroup: ParameterStore.Group = group == LIC_GROUP_AUXILIARY ? .auxiliary : .main
         return try scope.store.register(fullName, shape: shape, initializer: initial, group: parameterGroup)
     }

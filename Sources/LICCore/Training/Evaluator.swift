@@ -12,11 +12,27 @@ public enum Evaluator {
         public var name: String
         public var bpp: Double
         public var bpp_estimated: Double
+        /// dB; an exact reconstruction is reported as `losslessPSNR` (JSON has no infinity).
         public var psnr: Double
+        /// null where the image is too small for MS-SSIM.
         public var ms_ssim: Double?
         public var encode_s: Double
         public var decode_s: Double
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(bpp, forKey: .bpp)
+            try container.encode(bpp_estimated, forKey: .bpp_estimated)
+            try container.encode(psnr, forKey: .psnr)
+            if let ms_ssim { try container.encode(ms_ssim, forKey: .ms_ssim) } else { try container.encodeNil(forKey: .ms_ssim) }
+            try container.encode(encode_s, forKey: .encode_s)
+            try container.encode(decode_s, forKey: .decode_s)
+        }
     }
+
+    /// The PSNR reported for an exact reconstruction.
+    public static let losslessPSNR = 100.0
 
     public struct Report: Codable, Sendable {
         public var images: [Result]
@@ -39,7 +55,8 @@ public enum Evaluator {
             }
             let pixels = Double(image.width * image.height)
             let result = Result(name: folder.names[index], bpp: Double(encoded.bytes.count * 8) / pixels,
-                                bpp_estimated: try estimatedBits(model, image) / pixels, psnr: try ImageMetrics.psnr(image, decoded),
+                                bpp_estimated: try estimatedBits(model, image) / pixels,
+                                psnr: min(Self.losslessPSNR, try ImageMetrics.psnr(image, decoded)),
                                 ms_ssim: try? MSSSIM.compute(image, decoded), encode_s: encodeSeconds, decode_s: decodeSeconds)
             results.append(result)
             progress(String(format: "[%d/%d] %@: %.4f bpp (estimated %.4f), PSNR %.2f dB, MS-SSIM %@, encode %.3f s, decode %.3f s",

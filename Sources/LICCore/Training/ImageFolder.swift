@@ -157,38 +157,12 @@ public final class ImageFolder: Sendable {
     /// `Float(v) / 255` for every 8-bit value.
     private static let unitScale: [Float] = (0..<256).map { Float($0) / 255 }
 
-    /// `image` with 3 channels: gray replicated, alpha dropped.
+    /// `image` with 3 channels (see Image.convertedToRGB).
     private static func rgb(_ image: Image, path: String) throws -> Image {
-        switch image.channels {
-        case 3:
-            return image
-        case 1, 4:
-            let count = image.width * image.height
-            let stride = image.channels
-            let pixels = [UInt8](unsafeUninitializedCapacity: count * 3) { out, initialized in
-                image.pixels.withUnsafeBufferPointer { src in
-                    for i in 0..<count {
-                        if stride == 1 {
-                            let v = src[i]
-                            out[3 * i] = v
-                            out[3 * i + 1] = v
-                            out[3 * i + 2] = v
-                        } else {
-                            out[3 * i] = src[4 * i]
-                            out[3 * i + 1] = src[4 * i + 1]
-                            out[3 * i + 2] = src[4 * i + 2]
-                        }
-                    }
-                }
-                initialized = count * 3
-            }
-            do {
-                return try Image(width: image.width, height: image.height, channels: 3, pixels: pixels)
-            } catch {
-                throw LICError("training image '\(path)': \(error)")
-            }
-        default:
-            throw LICError("training image '\(path)': \(ImageError.unsupportedChannels(image.channels))")
+        do {
+            return try image.convertedToRGB()
+        } catch {
+            throw LICError("training image '\(path)': \(error)")
         }
     }
 }

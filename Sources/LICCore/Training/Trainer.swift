@@ -47,6 +47,8 @@ public final class Trainer {
 
     public let configuration: Configuration
     public let model: LearnedModel
+    /// Seconds trained before this run (restored on resume).
+    private var elapsedBefore = 0.0
     let images: ImageFolder
     let optimizer: Adam
     let auxiliaryOptimizer: Adam
@@ -80,13 +82,46 @@ public final class Trainer {
             guard let saved = state.metadata["train.step"].flatMap(Int.init) else {
                 throw LICError("\(output)/\(Self.mainState): no train.step in the metadata; cannot resume")
             }
+            // The three files are written one after the other: a crash between them leaves them at different steps.
+            let weightsStep = try SafeTensorsFile.read(path: output + "/" + LearnedModel.weightsFile).metadata["train.step"]
+            guard weightsStep == String(saved), auxiliary.metadata["train.step"] == String(saved) else {
+                throw LICError("\(output): the checkpoint files are from different steps (weights \(weightsStep ?? "?"), optimizer \(saved), auxiliary \(auxiliary.metadata["train.step"] ?? "?")); cannot resume safely")
+            }
+            for (key, value) in Self.settings(configuration) where state.metadata[key] != value {
+                throw LICError("\(output): resuming with \(key) = \(value), but the training used \(state.metadata[key] ?? "(unknown)")")
+            }
             step = saved
+            elapsedBefore = state.metadata["train.elapsed_s"].flatMap(Double.init) ?? 0
         } else {
             guard let pipeline = configuration.pipeline else { throw LICError("lic train: give --pipeline (or --resume)") }
             model = try LearnedModel(descriptor: PipelineDescriptor.load(path: pipeline))
         }
         guard configuration.crop % model.alignment == 0 else {
             throw LICError("lic train: --crop \(configuration.crop) must be a multiple of \(model.alignment) for this model")
+        }
+        try prepareLog()
+    }
+
+    /// The settings a resumed run must share with the original (checkpoint metadata).
+    static func settings(_ c: Configuration) -> [String: String] {
+        ["train.lambda": "\(c.lambda)", "train.batch": "\(c.batch)", "train.crop": "\(c.crop)", "train.seed": "\(c.seed)",
+         "train.lr": "\(c.learningRate)", "train.aux_lr": "\(c.auxiliaryLearningRate)", "train.clip": "\(c.clip ?? 0)",
+         "train.schedule": c.schedule.description]
+    }
+
+    /// A new run starts a new log; a resumed one drops records past the checkpoint (they will be redone).
+    private func prepareLog() throws {
+        let path = configuration.output + "/" + Self.log
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        var kept = ""
+        if configuration.resume, let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            for line in text.split(separator: "\n") {
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                if let recorded = object?["step"] as? Int, recorded <= step { kept += line + "\n" }
+            }
+        }
+        do { try Data(kept.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw LICError("\(path): cannot rewrite the training log: \(error.localizedDescription)")
         }
     }
 
@@ -100,7 +135,7 @@ public final class Trainer {
         var windowStart = Date()
         while step < target {
             if let budget = configuration.timeBudget, Date().timeIntervalSince(start) >= budget { break }
-            let record = try trainStep(elapsed: Date().timeIntervalSince(start))
+            let record = try trainStep(elapsed: elapsedBefore + Date().timeIntervalSince(start))
             last = record
             window.append(record.loss)
             if step % configuration.logEvery == 0 {
@@ -110,9 +145,9 @@ public final class Trainer {
                 window.removeAll()
                 windowStart = Date()
             }
-            if step % configuration.checkpointEvery == 0 { try checkpoint() }
+            if step % configuration.checkpointEvery == 0 { try checkpoint(elapsed: elapsedBefore + Date().timeIntervalSince(start)) }
         }
-        try checkpoint()
+        try checkpoint(elapsed: elapsedBefore + Date().timeIntervalSince(start))
         return last
     }
 
@@ -128,6 +163,10 @@ public final class Trainer {
         let bpp = try bits * Float(-1 / (M_LN2 * Double(batch * crop * crop)))
         let mse = try (out.xHat - x).squared().mean()
         let loss = try mse * Float(configuration.lambda * 255 * 255) + bpp
+        let lossValue = try loss.scalarValue
+        guard lossValue.isFinite else {
+            throw LICError("training diverged: the loss is \(lossValue) at step \(step + 1) (try a lower --lr or a smaller --lambda)")
+        }
         try loss.backward()
         try model.store.step(.main, optimizer: optimizer, clipNorm: configuration.clip)
         var auxiliaryValue: Double?
@@ -139,20 +178,23 @@ public final class Trainer {
         model.weightsChanged()
         step += 1
         let mseValue = Double(try mse.scalarValue)
-        return StepRecord(step: step, elapsed_s: elapsed, loss: Double(try loss.scalarValue), bpp: Double(try bpp.scalarValue),
-                          psnr: 10 * Foundation.log10(1 / max(mseValue, 1e-12)), mse: mseValue, aux_loss: auxiliaryValue,
+        return StepRecord(step: step, elapsed_s: elapsed, loss: Double(lossValue), bpp: Double(try bpp.scalarValue),
+                          psnr: 10 * Foundation.log10(1 / max(mseValue, 1e-10)), mse: mseValue, aux_loss: auxiliaryValue,
                           learning_rate: rate)
     }
 
     /// Saves the model and both optimizers' state (atomically, file by file).
-    public func checkpoint() throws {
+    public func checkpoint(elapsed: Double = 0) throws {
         let output = configuration.output
-        try model.save(to: output, metadata: ["train.step": String(step)])
+        let stamp = ["train.step": String(step)]
+        try model.save(to: output, metadata: stamp)
         let main = optimizer.exportState()
-        try SafeTensorsFile(tensors: main.tensors, metadata: main.metadata.merging(["train.step": String(step)]) { $1 })
-            .write(to: output + "/" + Self.mainState)
+        var metadata = main.metadata.merging(stamp) { $1 }.merging(Self.settings(configuration)) { $1 }
+        metadata["train.elapsed_s"] = String(elapsed)
+        try SafeTensorsFile(tensors: main.tensors, metadata: metadata).write(to: output + "/" + Self.mainState)
         let auxiliary = auxiliaryOptimizer.exportState()
-        try SafeTensorsFile(tensors: auxiliary.tensors, metadata: auxiliary.metadata).write(to: output + "/" + Self.auxiliaryState)
+        try SafeTensorsFile(tensors: auxiliary.tensors, metadata: auxiliary.metadata.merging(stamp) { $1 })
+            .write(to: output + "/" + Self.auxiliaryState)
     }
 
     private func appendLog(_ record: StepRecord) throws {
@@ -161,7 +203,7 @@ public final class Trainer {
         let line = try encoder.encode(record) + Data("\n".utf8)
         let path = configuration.output + "/" + Self.log
         try FileManager.default.createDirectory(atPath: configuration.output, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else { throw LICError("\(path): cannot open for appending") }
         defer { try? handle.close() }
         try handle.seekToEnd()
