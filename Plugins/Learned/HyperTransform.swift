@@ -16,12 +16,9 @@ final class HyperTransform: DifferentiableTransformComponent {
         .int("seed", default: 0, range: 0...Int64(Int32.max), "Seed of the weight initialization"),
     ]
 
-    struct Layer { var weight: Tensor; var bias: Tensor; var kernel: Int; var stride: Int; var transposed: Bool; var outChannels: Int }
-
     let inverse: Bool
     let meanScale: Bool
-    let layers: [Layer]
-    let inChannels: Int
+    let layers: [ConvLayer]
 
     var alignment: Int { inverse ? 1 : 4 }
 
@@ -36,22 +33,15 @@ final class HyperTransform: DifferentiableTransformComponent {
         case (true, true): [(n, m, 5, 2, true), (m, m * 3 / 2, 5, 2, true), (m * 3 / 2, m * 2, 3, 1, false)]
         case (true, false): [(n, n, 5, 2, true), (n, n, 5, 2, true), (n, m, 3, 1, false)]
         }
-        inChannels = plan[0].0
         layers = try plan.enumerated().map { index, layer in
-            let (cin, cout, k, stride, transposed) = layer
-            let fanIn = Float((transposed ? cout : cin) * k * k)
-            let shape = transposed ? [cin, cout, k, k] : [cout, cin, k, k]
-            let weight = try host.parameter("\(2 * index).weight", shape: shape, initializer: LIC_INIT_KAIMING_UNIFORM,
-                                            a: fanIn, seed: seed &* 1000 &+ UInt64(2 * index))
-            let bias = try host.parameter("\(2 * index).bias", shape: [cout], initializer: LIC_INIT_KAIMING_UNIFORM,
-                                          a: fanIn, seed: seed &* 1000 &+ UInt64(2 * index + 1))
-            return Layer(weight: weight, bias: bias, kernel: k, stride: stride, transposed: transposed, outChannels: cout)
+            try ConvLayer(index: 2 * index, from: layer.0, to: layer.1, kernel: layer.2, stride: layer.3, transposed: layer.4,
+                          seed: seed, host: host)
         }
     }
 
     func outputShape(for input: [Int]) throws -> [Int] {
-        guard input.count == 4, input[1] == inChannels else {
-            throw PluginError(.invalidArgument, "lic.transform.hyper: input \(input) does not have \(inChannels) channels")
+        guard input.count == 4, input[1] == layers[0].inChannels else {
+            throw PluginError(.invalidArgument, "lic.transform.hyper: input \(input) does not have \(layers[0].inChannels) channels")
         }
         let out = layers.last!.outChannels
         if inverse { return [input[0], out, input[2] * 4, input[3] * 4] }
@@ -64,10 +54,7 @@ final class HyperTransform: DifferentiableTransformComponent {
     func apply(_ x: Tensor) throws -> Tensor {
         var y = !inverse && !meanScale ? try x.abs() : x
         for (index, layer) in layers.enumerated() {
-            y = layer.transposed
-                ? try y.convTranspose2d(layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.kernel / 2,
-                                        outputPadding: layer.stride - 1)
-                : try y.conv2d(layer.weight, bias: layer.bias, stride: layer.stride, padding: layer.kernel / 2)
+            y = try layer.apply(y)
             // Activations between layers; the scale variant's synthesis also ends with one (scales are positive).
             if index < layers.count - 1 || (inverse && !meanScale) {
                 y = meanScale ? try y.leakyRelu() : try y.relu()
