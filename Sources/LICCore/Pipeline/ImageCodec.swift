@@ -33,7 +33,7 @@ public enum ImageCodec {
                 continue  // the quantizer serves the entropy model; codec pipelines have no hyperprior (Pipeline.init)
             }
         }
-        let reconstruction = try pixels(from: tensors.final("x_hat", like: tensors["x"]!), width: image.width,
+        let reconstruction = try pixels(from: tensors.final("x_hat", shape: tensors["x"]!.shape), width: image.width,
                                         height: image.height, channels: image.channels)
         var streams = [ContainerStream(tag: pipelineTag, bytes: Array(pipeline.canonicalText.utf8))]
         for (index, bytes) in session.finishedStreams().enumerated() {
@@ -204,8 +204,6 @@ struct TensorEnvironment {
     }
 
     /// The pipeline's output, which must have the padded input's shape.
-    func final(_ name: String, like reference: HostTensor) throws -> HostTensor { try final(name, shape: reference.shape) }
-
     func final(_ name: String, shape: [Int]) throws -> HostTensor {
         guard let tensor = tensors[name] else { throw LICError("the pipeline produced no '\(name)'") }
         guard tensor.shape == shape else {

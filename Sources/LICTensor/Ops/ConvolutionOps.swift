@@ -23,28 +23,10 @@ extension Tensor {
         }
         try Tensor.checkBias(bias, channels: g.outChannels)
         let x = self
-        let outShape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
-        let storage = try Tensor.computed(outShape) {
-            try Convolution.forward(g, src: x.storage.pointer, weights: w.storage.pointer, bias: bias?.storage.pointer, dst: $0)
-        }
-        let inputs = [x, w] + (bias.map { [$0] } ?? [])
-        return Tensor.recordResult("conv2d", shape: outShape, storage: storage, inputs: inputs) { gradOutput, _ in
-            var gradX: Tensor?, gradW: Tensor?, gradB: Tensor?
-            if x.requiresGrad {
-                gradX = Tensor(shape: x.shape, storage: try Tensor.computed(x.shape) {
-                    try Convolution.backwardData(g, diffDst: gradOutput.storage.pointer, weights: w.storage.pointer, diffSrc: $0)
-                })
-            }
-            if w.requiresGrad || bias?.requiresGrad == true {
-                let dw = try TensorStorage(uninitializedCount: w.count)
-                let db = bias == nil ? nil : try TensorStorage(uninitializedCount: g.outChannels)
-                try Convolution.backwardWeights(g, src: x.storage.pointer, diffDst: gradOutput.storage.pointer,
-                                                diffWeights: dw.pointer, diffBias: db?.pointer)
-                gradW = Tensor(shape: w.shape, storage: dw)
-                gradB = db.map { Tensor(shape: bias!.shape, storage: $0) }
-            }
-            return [gradX, gradW] + (bias == nil ? [] : [gradB])
-        }
+        return try Tensor.convolution("conv2d", x: x, weight: w, bias: bias, outShape: [g.batch, g.outChannels, g.outHeight, g.outWidth],
+            forward: { try Convolution.forward(g, src: x.storage.pointer, weights: w.storage.pointer, bias: bias?.storage.pointer, dst: $0) },
+            backwardData: { try Convolution.backwardData(g, diffDst: $0, weights: w.storage.pointer, diffSrc: $1) },
+            backwardWeights: { try Convolution.backwardWeights(g, src: x.storage.pointer, diffDst: $0, diffWeights: $1, diffBias: $2) })
     }
 
     /// Transposed 2-D convolution of x [N, C, H, W] with weight [C, O/groups, kH, kW]
@@ -62,23 +44,31 @@ extension Tensor {
                                            outputPaddingW: outputPadding, groups: groups)
         try Tensor.checkBias(bias, channels: g.outChannels)
         let x = self, w = weight
-        let outShape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
-        let storage = try Tensor.computed(outShape) {
-            try TransposedConvolution.forward(g, src: x.storage.pointer, weights: w.storage.pointer, bias: bias?.storage.pointer, dst: $0)
-        }
+        return try Tensor.convolution("conv_transpose2d", x: x, weight: w, bias: bias,
+                                      outShape: [g.batch, g.outChannels, g.outHeight, g.outWidth],
+            forward: { try TransposedConvolution.forward(g, src: x.storage.pointer, weights: w.storage.pointer, bias: bias?.storage.pointer, dst: $0) },
+            backwardData: { try TransposedConvolution.backwardData(g, diffDst: $0, weights: w.storage.pointer, diffSrc: $1) },
+            backwardWeights: { try TransposedConvolution.backwardWeights(g, src: x.storage.pointer, diffDst: $0, diffWeights: $1, diffBias: $2) })
+    }
+
+    /// The tape entry both convolutions share: output from `forward`; input
+    /// gradient from `backwardData(dY, dX)`; weight and bias gradients from
+    /// `backwardWeights(dY, dW, dB)`, computed only for what needs them.
+    private static func convolution(_ name: String, x: Tensor, weight w: Tensor, bias: Tensor?, outShape: [Int],
+                                    forward: (UnsafeMutablePointer<Float>) throws -> Void,
+                                    backwardData: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>) throws -> Void,
+                                    backwardWeights: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?) throws -> Void) throws -> Tensor {
+        let storage = try computed(outShape, forward)
         let inputs = [x, w] + (bias.map { [$0] } ?? [])
-        return Tensor.recordResult("conv_transpose2d", shape: outShape, storage: storage, inputs: inputs) { gradOutput, _ in
+        return recordResult(name, shape: outShape, storage: storage, inputs: inputs) { gradOutput, _ in
             var gradX: Tensor?, gradW: Tensor?, gradB: Tensor?
             if x.requiresGrad {
-                gradX = Tensor(shape: x.shape, storage: try Tensor.computed(x.shape) {
-                    try TransposedConvolution.backwardData(g, diffDst: gradOutput.storage.pointer, weights: w.storage.pointer, diffSrc: $0)
-                })
+                gradX = Tensor(shape: x.shape, storage: try computed(x.shape) { try backwardData(gradOutput.storage.pointer, $0) })
             }
             if w.requiresGrad || bias?.requiresGrad == true {
                 let dw = try TensorStorage(uninitializedCount: w.count)
-                let db = bias == nil ? nil : try TensorStorage(uninitializedCount: g.outChannels)
-                try TransposedConvolution.backwardWeights(g, src: x.storage.pointer, diffDst: gradOutput.storage.pointer,
-                                                          diffWeights: dw.pointer, diffBias: db?.pointer)
+                let db = try bias.map { try TensorStorage(uninitializedCount: $0.count) }
+                try backwardWeights(gradOutput.storage.pointer, dw.pointer, db?.pointer)
                 gradW = Tensor(shape: w.shape, storage: dw)
                 gradB = db.map { Tensor(shape: bias!.shape, storage: $0) }
             }
