@@ -1,7 +1,9 @@
-/// One named payload inside a container, e.g. the pipeline description
-/// ("PIPE") or an entropy-coded symbol stream ("SYM0").
+/// One payload inside a container: the embedded pipeline description
+/// ("PIPE") or an entropy-coded stream ("S000", "S001", ...).
 public struct ContainerStream: Sendable, Equatable {
-    /// Exactly 4 printable ASCII characters (checked when serializing).
+    /// `Container.pipelineTag` (first only) or `Container.streamTag(i)` for
+    /// the i-th coded stream; tags are implied by position on disk, so
+    /// serializing checks this order.
     public var tag: String
     public var bytes: [UInt8]
 
@@ -12,23 +14,35 @@ public struct ContainerStream: Sendable, Equatable {
 }
 
 /// The LIC file format: a checksummed header describing the image and the
-/// model that coded it, followed by tagged, checksummed streams. See
+/// model that coded it, followed by checksummed streams. See
 /// `Container.Layout` for the byte layout. Parsing never traps and never
 /// allocates based on a length it has not checked against the input size.
 public struct Container: Sendable, Equatable {
-    public static let formatVersion: UInt16 = 1
+    public static let formatVersion: UInt8 = 2
     public static let maxSide = Image.maxSide
     public static let maxPixels = Image.maxPixels
     public static let maxStreams = 64
     public static let supportedChannels: Set<Int> = [1, 3, 4]
     public static let supportedBitDepth = 8
+    /// Bytes of model identity stored: the first 16 bytes of the SHA-256 of
+    /// the model descriptor and weights.
+    public static let modelIDSize = 16
+    /// The embedded pipeline descriptor's tag; only ever the first stream.
+    public static let pipelineTag = "PIPE"
 
-    /// 32 bytes: SHA-256 of the model descriptor and weights.
+    /// The tag of the `index`-th entropy-coded stream: "S000", "S001", ...
+    public static func streamTag(_ index: Int) -> String {
+        let digits = String(index)
+        return "S" + String(repeating: "0", count: max(0, 3 - digits.count)) + digits
+    }
+
+    /// `modelIDSize` bytes (see there).
     public var modelID: [UInt8]
     public var width: Int
     public var height: Int
     public var channels: Int
     public var bitDepth: Int
+    /// Optionally "PIPE" first, then "S000", "S001", ... in order.
     public var streams: [ContainerStream]
 
     public init(modelID: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int,
@@ -44,45 +58,57 @@ public struct Container: Sendable, Equatable {
     // MARK: Serializing
 
     /// The container's bytes. Throws if any field is outside the format's
-    /// limits, so that everything written can be parsed back.
+    /// limits or the stream tags are not in the order the format implies, so
+    /// that everything written parses back to an equal value.
     public func serialized() throws(ContainerError) -> [UInt8] {
-        guard modelID.count == Layout.modelIDSize else { throw .badModelID(length: modelID.count) }
-        try Container.validate(width: width, height: height, channels: channels, bitDepth: bitDepth)
-        guard streams.count <= Container.maxStreams else { throw .tooManyStreams(streams.count) }
+        guard modelID.count == Container.modelIDSize else { throw .badModelID(length: modelID.count) }
+        try Container.validateDimensions(width: width, height: height)
+        let formatOffset = Layout.widthOffset + Writer.varintSize(UInt64(width)) + Writer.varintSize(UInt64(height))
+        try Container.validateFormat(channels: channels, bitDepth: bitDepth, offset: formatOffset)
+        let countOffset = formatOffset + 1
+        guard streams.count <= Container.maxStreams else {
+            throw .tooManyStreams(streams.count, offset: countOffset)
+        }
+        let hasPipeline = try Container.checkStreamOrder(streams.map(\.tag))
 
-        var total = Layout.headerSize
+        var total = countOffset + Writer.varintSize(UInt64(streams.count)) + Layout.crcSize
         for (index, stream) in streams.enumerated() {
-            guard stream.bytes.count <= Int(UInt32.max) else {
+            guard UInt64(stream.bytes.count) <= Layout.maxStreamLength else {
                 throw .streamTooLarge(index: index, length: stream.bytes.count)
             }
-            total += Layout.streamHeaderSize + stream.bytes.count
+            total += Writer.varintSize(UInt64(stream.bytes.count)) + stream.bytes.count + Layout.crcSize
         }
 
         var out = Writer(capacity: total)
         out.append(Layout.magic)
-        out.u16(Container.formatVersion)
-        out.u16(0) // flags
+        out.u8(Container.formatVersion)
+        out.u8(hasPipeline ? Layout.pipelineFlag : 0)
         out.append(modelID)
-        out.u32(UInt32(width))
-        out.u32(UInt32(height))
-        out.u8(UInt8(channels))
-        out.u8(UInt8(bitDepth))
-        out.u16(UInt16(streams.count))
-        out.u32(out.crc32c(of: 0..<out.count))
-
+        out.varint(UInt64(width))
+        out.varint(UInt64(height))
+        // Validated above: channels fit in 4 bits and bitDepth - 1 in 4 bits.
+        out.u8(UInt8((bitDepth - 1) << 4 | channels))
+        out.varint(UInt64(streams.count))
         for stream in streams {
-            let start = out.count
-            let tag = Array(stream.tag.utf8)
-            guard Container.isValidTag(tag) else { throw .badTag(offset: start) }
-            out.append(tag)
-            out.u32(UInt32(stream.bytes.count))
-            let crc = stream.bytes.withUnsafeBytes {
-                CRC32C.update(out.crc32c(of: start..<out.count), $0)
-            }
-            out.u32(crc)
+            out.varint(UInt64(stream.bytes.count))
+        }
+        out.u32(out.crc32c(of: 0..<out.count))
+        for stream in streams {
             out.append(stream.bytes)
+            out.u32(CRC32C.checksum(stream.bytes))
         }
         return out.bytes
+    }
+
+    /// Whether the first stream is the embedded pipeline. Throws unless the
+    /// tags are an optional "PIPE" followed by "S000", "S001", ... in order.
+    static func checkStreamOrder(_ tags: [String]) throws(ContainerError) -> Bool {
+        let hasPipeline = tags.first == pipelineTag
+        for (index, tag) in tags.enumerated() {
+            let expected = hasPipeline ? (index == 0 ? pipelineTag : streamTag(index - 1)) : streamTag(index)
+            guard tag == expected else { throw .badStreamOrder(index: index, tag: tag) }
+        }
+        return hasPipeline
     }
 
     // MARK: Parsing
@@ -96,75 +122,92 @@ public struct Container: Sendable, Equatable {
         var reader = Reader(bytes)
         _ = try reader.take(Layout.magic.count)
 
-        // Version before the checksum: another version may lay out its header differently.
-        let version = try reader.u16()
-        guard version == Container.formatVersion else { throw .unsupportedVersion(found: version) }
+        // Version before the checksum: another version lays out its header differently.
+        let version = try reader.u8()
+        if bytes.starts(with: Layout.format1Magic) {
+            _ = try reader.take(Layout.format1Magic.count - reader.offset)
+            let oldVersion = try reader.u16()
+            guard oldVersion == 1 else {
+                throw .unsupportedVersion(found: Int(oldVersion), offset: Layout.format1VersionOffset)
+            }
+            throw .formatVersion1
+        }
+        guard version == Container.formatVersion else {
+            throw .unsupportedVersion(found: Int(version), offset: Layout.versionOffset)
+        }
 
         // Read the rest of the header, but believe none of it until its
-        // checksum has been verified.
-        try reader.require(Layout.headerSize - reader.offset)
-        let flags = try reader.u16()
-        let modelID = Array(try reader.take(Layout.modelIDSize))
-        let width = Int(try reader.u32())
-        let height = Int(try reader.u32())
-        let channels = Int(try reader.u8())
-        let bitDepth = Int(try reader.u8())
-        let streamCount = Int(try reader.u16())
+        // checksum has been verified. Only its structure is checked first:
+        // varints must be short and minimal, and the stream count at most
+        // `maxStreams`, since it says how many length fields precede the CRC.
+        let flags = try reader.u8()
+        let modelID = Array(try reader.take(Container.modelIDSize))
+        let width = try reader.varint(maxBytes: Layout.smallVarintBytes, field: "width")
+        let height = try reader.varint(maxBytes: Layout.smallVarintBytes, field: "height")
+        let formatOffset = reader.offset
+        let format = try reader.u8()
+        let countOffset = reader.offset
+        let count = try reader.varint(maxBytes: Layout.smallVarintBytes, field: "stream count")
+        guard count <= UInt64(Container.maxStreams) else { throw .tooManyStreams(Int(count), offset: countOffset) }
+        var lengths: [Int] = []
+        lengths.reserveCapacity(Int(count))
+        for index in 0..<Int(count) {
+            let lengthOffset = reader.offset
+            let field = "length of stream #\(index)"
+            let length = try reader.varint(maxBytes: Layout.lengthVarintBytes, field: field)
+            guard length <= Layout.maxStreamLength else { throw .malformedVarint(field: field, offset: lengthOffset) }
+            lengths.append(Int(length))
+        }
+        let crcOffset = reader.offset
         let stored = try reader.u32()
         let computed = bytes.withUnsafeBytes {
-            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<Layout.headerCRCOffset]))
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<crcOffset]))
         }
-        guard stored == computed else { throw .headerChecksumMismatch(stored: stored, computed: computed) }
+        guard stored == computed else {
+            throw .headerChecksumMismatch(stored: stored, computed: computed, offset: crcOffset)
+        }
 
-        guard flags == 0 else { throw .unsupportedFlags(found: flags) }
-        try Container.validate(width: width, height: height, channels: channels, bitDepth: bitDepth)
-        guard streamCount <= Container.maxStreams else { throw .tooManyStreams(streamCount) }
+        guard flags & ~Layout.pipelineFlag == 0 else { throw .unsupportedFlags(found: flags) }
+        // Both are below 2^21, so the conversions and the product cannot overflow.
+        try Container.validateDimensions(width: Int(width), height: Int(height))
+        try Container.validateFormat(channels: Int(format & 0x0F), bitDepth: Int(format >> 4) + 1,
+                                     offset: formatOffset)
+        let hasPipeline = flags & Layout.pipelineFlag != 0
+        guard !hasPipeline || count > 0 else { throw .pipelineFlagWithoutStream(offset: countOffset) }
 
         var streams: [ContainerStream] = []
-        streams.reserveCapacity(streamCount)
-        for index in 0..<streamCount {
-            streams.append(try Container.parseStream(&reader, index: index))
+        streams.reserveCapacity(lengths.count)
+        for (index, length) in lengths.enumerated() {
+            let tag = hasPipeline ? (index == 0 ? Container.pipelineTag : Container.streamTag(index - 1))
+                                  : Container.streamTag(index)
+            let start = reader.offset
+            // `take` checks `length` against the remaining input before slicing.
+            let data = try reader.take(length)
+            let storedCRC = try reader.u32()
+            let computedCRC = data.withUnsafeBytes { CRC32C.checksum($0) }
+            guard storedCRC == computedCRC else {
+                throw .streamChecksumMismatch(tag: tag, index: index, offset: start)
+            }
+            streams.append(ContainerStream(tag: tag, bytes: Array(data)))
         }
         guard reader.remaining == 0 else { throw .trailingBytes(offset: reader.offset) }
 
-        self.init(modelID: modelID, width: width, height: height, channels: channels,
-                  bitDepth: bitDepth, streams: streams)
-    }
-
-    private static func parseStream(_ reader: inout Reader, index: Int) throws(ContainerError) -> ContainerStream {
-        let start = reader.offset
-        try reader.require(Layout.streamHeaderSize)
-        let tag = Array(try reader.take(Layout.tagSize))
-        guard isValidTag(tag) else { throw .badTag(offset: start) }
-        let length = Int(try reader.u32())
-        let stored = try reader.u32()
-        // `take` checks `length` against the remaining input before slicing.
-        let data = try reader.take(length)
-        let tagString = String(decoding: tag, as: UTF8.self)
-
-        let computed = reader.bytes.withUnsafeBytes { raw in
-            let tagAndLength = UnsafeRawBufferPointer(rebasing: raw[start..<start + 8])
-            let payload = UnsafeRawBufferPointer(rebasing: raw[data.startIndex..<data.endIndex])
-            return CRC32C.update(CRC32C.checksum(tagAndLength), payload)
-        }
-        guard stored == computed else {
-            throw .streamChecksumMismatch(tag: tagString, index: index, offset: start)
-        }
-        return ContainerStream(tag: tagString, bytes: Array(data))
+        self.init(modelID: modelID, width: Int(width), height: Int(height), channels: Int(format & 0x0F),
+                  bitDepth: Int(format >> 4) + 1, streams: streams)
     }
 
     // MARK: Limits
 
-    static func validate(width: Int, height: Int, channels: Int, bitDepth: Int) throws(ContainerError) {
+    /// Each side 1...maxSide, at most maxPixels pixels.
+    static func validateDimensions(width: Int, height: Int) throws(ContainerError) {
         guard (1...maxSide).contains(width), (1...maxSide).contains(height), width * height <= maxPixels else {
             throw .absurdDimensions(width: width, height: height)
         }
-        guard supportedChannels.contains(channels) else { throw .badChannels(channels) }
-        guard bitDepth == supportedBitDepth else { throw .unsupportedBitDepth(bitDepth) }
     }
 
-    /// Exactly 4 bytes, each printable ASCII (space through tilde).
-    static func isValidTag(_ tag: [UInt8]) -> Bool {
-        tag.count == Layout.tagSize && tag.allSatisfy { (0x20...0x7E).contains($0) }
+    /// `offset`: where the byte packing channels and bit depth is (or would be).
+    static func validateFormat(channels: Int, bitDepth: Int, offset: Int) throws(ContainerError) {
+        guard supportedChannels.contains(channels) else { throw .badChannels(channels, offset: offset) }
+        guard bitDepth == supportedBitDepth else { throw .unsupportedBitDepth(bitDepth, offset: offset) }
     }
 }

@@ -1,26 +1,40 @@
 /// Why a byte sequence is not a valid LIC container, or why a `Container`
 /// value cannot be serialized. Messages name the byte offset of the
-/// offending field (for serialization: its offset in the would-be output).
+/// offending field (for serialization: its offset in the would-be output);
+/// fields after the model id move with the varints before them, so their
+/// cases carry the offset found while parsing.
 public enum ContainerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The first bytes are not the LIC magic.
     case notALicFile(looksLikePNG: Bool)
-    case unsupportedVersion(found: UInt16)
-    /// Flags are reserved and must be 0 in format version 1.
-    case unsupportedFlags(found: UInt16)
+    /// The file has format 1's 8-byte magic and version 1: written by an older release.
+    case formatVersion1
+    /// The version at `offset` (4; 8 in a header with format 1's magic) is not one this build reads.
+    case unsupportedVersion(found: Int, offset: Int)
+    /// Flag bits other than bit 0 are reserved and must be 0.
+    case unsupportedFlags(found: UInt8)
     /// `needed` bytes were required at `offset`, but the input ends sooner.
     case truncated(offset: Int, needed: Int)
-    case headerChecksumMismatch(stored: UInt32, computed: UInt32)
-    /// `offset` is where the stream's record (its tag) starts.
+    /// The varint `field` starting at `offset` is longer than allowed, not
+    /// in its shortest form, or (a stream length) above 2^32 - 1.
+    case malformedVarint(field: String, offset: Int)
+    /// `offset` is where the header CRC is.
+    case headerChecksumMismatch(stored: UInt32, computed: UInt32, offset: Int)
+    /// `offset` is where the stream's bytes start; its CRC follows them.
     case streamChecksumMismatch(tag: String, index: Int, offset: Int)
     case absurdDimensions(width: Int, height: Int)
-    case badChannels(Int)
-    case unsupportedBitDepth(Int)
+    /// `offset` is where the byte packing channels and bit depth is.
+    case badChannels(Int, offset: Int)
+    case unsupportedBitDepth(Int, offset: Int)
     case badModelID(length: Int)
     case trailingBytes(offset: Int)
-    case tooManyStreams(Int)
-    /// The tag at `offset` is not exactly 4 printable ASCII characters.
-    case badTag(offset: Int)
-    /// A stream is longer than its u32 length field can express.
+    /// `offset` is where the stream count is.
+    case tooManyStreams(Int, offset: Int)
+    /// Flag bit 0 announces an embedded pipeline, but the stream count at `offset` is 0.
+    case pipelineFlagWithoutStream(offset: Int)
+    /// Serializing: stream #`index` has a tag other than the one its position
+    /// implies (an optional "PIPE" first, then "S000", "S001", ... in order).
+    case badStreamOrder(index: Int, tag: String)
+    /// A stream is longer than the format's 2^32 - 1 byte limit.
     case streamTooLarge(index: Int, length: Int)
 
     public var description: String {
@@ -29,35 +43,48 @@ public enum ContainerError: Error, Sendable, Equatable, CustomStringConvertible 
         case let .notALicFile(looksLikePNG):
             return "not a LIC container: bad magic at byte offset 0"
                 + (looksLikePNG ? " (this looks like a PNG image, not a compressed LIC file)" : "")
-        case let .unsupportedVersion(found):
-            return "unsupported LIC format version \(found) at byte offset \(L.versionOffset) "
+        case .formatVersion1:
+            return "this file uses LIC container format 1 (an older release; version 1 at byte offset "
+                + "\(L.format1VersionOffset)); this build reads format \(Container.formatVersion) only: "
+                + "re-encode it from the original image"
+        case let .unsupportedVersion(found, offset):
+            return "unsupported LIC format version \(found) at byte offset \(offset) "
                 + "(this build reads version \(Container.formatVersion))"
         case let .unsupportedFlags(found):
-            return "unsupported header flags 0x\(String(found, radix: 16)) at byte offset \(L.flagsOffset)"
+            return "unsupported header flags 0x\(String(found, radix: 16)) at byte offset \(L.flagsOffset) "
+                + "(only bit 0, an embedded pipeline, is defined)"
         case let .truncated(offset, needed):
             return "truncated container: \(needed) bytes needed at byte offset \(offset) run past the end of the data"
-        case let .headerChecksumMismatch(stored, computed):
-            return "corrupt header: CRC32C at byte offset \(L.headerCRCOffset) is 0x\(hex(stored)), "
+        case let .malformedVarint(field, offset):
+            return "malformed \(field) at byte offset \(offset): the varint is too long, not in its shortest "
+                + "form, or out of range"
+        case let .headerChecksumMismatch(stored, computed, offset):
+            return "corrupt header: CRC32C at byte offset \(offset) is 0x\(hex(stored)), "
                 + "but the header bytes give 0x\(hex(computed))"
         case let .streamChecksumMismatch(tag, index, offset):
-            return "corrupt stream #\(index) '\(tag)' at byte offset \(offset): CRC32C mismatch"
+            return "corrupt stream #\(index) '\(tag)' starting at byte offset \(offset): CRC32C mismatch"
         case let .absurdDimensions(width, height):
             return "unsupported image size \(width)x\(height) at byte offset \(L.widthOffset) "
                 + "(each side 1...\(Container.maxSide), at most \(Container.maxPixels) pixels)"
-        case let .badChannels(channels):
-            return "unsupported channel count \(channels) at byte offset \(L.channelsOffset) (expected 1, 3 or 4)"
-        case let .unsupportedBitDepth(depth):
-            return "unsupported bit depth \(depth) at byte offset \(L.bitDepthOffset) (expected 8)"
+        case let .badChannels(channels, offset):
+            return "unsupported channel count \(channels) at byte offset \(offset) (expected 1, 3 or 4)"
+        case let .unsupportedBitDepth(depth, offset):
+            return "unsupported bit depth \(depth) at byte offset \(offset) (expected \(Container.supportedBitDepth))"
         case let .badModelID(length):
-            return "model id at byte offset \(L.modelIDOffset) must be \(L.modelIDSize) bytes, got \(length)"
+            return "model id at byte offset \(L.modelIDOffset) must be \(Container.modelIDSize) bytes, got \(length)"
         case let .trailingBytes(offset):
             return "unexpected bytes after the last stream, starting at byte offset \(offset)"
-        case let .tooManyStreams(count):
-            return "stream count \(count) at byte offset \(L.streamCountOffset) exceeds the limit of \(Container.maxStreams)"
-        case let .badTag(offset):
-            return "invalid stream tag at byte offset \(offset): expected 4 printable ASCII characters"
+        case let .tooManyStreams(count, offset):
+            return "stream count \(count) at byte offset \(offset) exceeds the limit of \(Container.maxStreams)"
+        case let .pipelineFlagWithoutStream(offset):
+            return "header flags at byte offset \(L.flagsOffset) announce an embedded pipeline, "
+                + "but the stream count at byte offset \(offset) is 0"
+        case let .badStreamOrder(index, tag):
+            return "unexpected stream '\(tag)' as stream #\(index): a LIC container holds an optional "
+                + "'\(Container.pipelineTag)' first, then '\(Container.streamTag(0))', '\(Container.streamTag(1))', "
+                + "... in that order"
         case let .streamTooLarge(index, length):
-            return "stream #\(index) is \(length) bytes, more than a u32 length can express"
+            return "stream #\(index) is \(length) bytes, more than the format's limit of \(L.maxStreamLength)"
         }
     }
 
