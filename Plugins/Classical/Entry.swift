@@ -7,7 +7,7 @@ import LICPluginKit
         .transform(BlockDCT.self, id: "lic.transform.dct",
                    description: "Block DCT-II (orthonormal) with optional YCbCr; bands become channels",
                    params: BlockDCT.schema),
-        .quantizer(UniformQuantizer.self, id: "lic.quantizer.uniform",
+        .trainableQuantizer(UniformQuantizer.self, id: "lic.quantizer.uniform",
                    description: "Uniform scalar quantizer: q = round((x - mean) / step)",
                    params: UniformQuantizer.schema),
         .entropyModel(LaplaceBands.self, id: "lic.entropy.laplace",

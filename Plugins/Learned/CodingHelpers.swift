@@ -1,33 +1,44 @@
 import LICPluginKit
 
-/// The symbol plumbing both learned entropy models share: quantize around
-/// per-element means, code with per-element table indexes, dequantize.
+/// The symbol plumbing of entropy models that code one latent in one pass:
+/// quantize through a scope of the pipeline's quantizer, then dequantize
+/// the decoded symbols through a scope that walks the same states.
 enum CodingHelpers {
-    static func quantizeAndEncode(_ values: [Float], means: [Float], indexes: [Int32], tables: [CDFTable], quantizer: Quantizer,
-                                  context: CodingContext, symbols: inout [Int32], yHat: inout [Float]) throws {
-        let encoder = try context.openEncoder()
+    /// Symbols and y_hat for `values` around `means` (scales, when known, inform RD quantizers).
+    static func quantize(_ values: [Float], means: [Float], scales: [Float]?, quantizer: QuantizerHandle,
+                         context: CallContext) throws -> (symbols: [Int32], yHat: [Float]) {
+        var symbols = [Int32](repeating: 0, count: values.count)
+        var yHat = [Float](repeating: 0, count: values.count)
+        let scope = try quantizer.beginScope(context: context)
         try values.withUnsafeBufferPointer { v in
             try means.withUnsafeBufferPointer { m in
                 try symbols.withUnsafeMutableBufferPointer { s in
-                    try quantizer.quantize(v, means: m, into: s)
-                    try indexes.withUnsafeBufferPointer { try encoder.encode(UnsafeBufferPointer(s), indexes: $0, tables: tables) }
-                    try yHat.withUnsafeMutableBufferPointer { try quantizer.dequantize(UnsafeBufferPointer(s), means: m, into: $0) }
+                    try yHat.withUnsafeMutableBufferPointer { r in
+                        if let scales {
+                            try scales.withUnsafeBufferPointer { try scope.quantize(v, means: m, scales: $0, symbols: s, reconstruction: r) }
+                        } else {
+                            try scope.quantize(v, means: m, symbols: s, reconstruction: r)
+                        }
+                    }
                 }
             }
         }
+        return (symbols, yHat)
     }
 
-    static func decodeAndDequantize(means: [Float], indexes: [Int32], tables: [CDFTable], quantizer: Quantizer,
-                                    context: CodingContext) throws -> [Float] {
-        let decoder = try context.openDecoder()
-        var symbols = [Int32](repeating: 0, count: means.count)
-        var yHat = [Float](repeating: 0, count: means.count)
-        try symbols.withUnsafeMutableBufferPointer { s in
-            try indexes.withUnsafeBufferPointer { try decoder.decode(into: s, indexes: $0, tables: tables) }
-            try means.withUnsafeBufferPointer { m in
-                try yHat.withUnsafeMutableBufferPointer { try quantizer.dequantize(UnsafeBufferPointer(s), means: m, into: $0) }
-            }
+    static func dequantize(_ symbols: [Int32], means: [Float], quantizer: QuantizerHandle, context: CallContext) throws -> [Float] {
+        var yHat = [Float](repeating: 0, count: symbols.count)
+        let scope = try quantizer.beginScope(context: context)
+        try symbols.withUnsafeBufferPointer { s in
+            try means.withUnsafeBufferPointer { m in try yHat.withUnsafeMutableBufferPointer { try scope.dequantize(s, means: m, into: $0) } }
         }
         return yHat
+    }
+
+    /// The quantizer's step (index 0 -> 1), by which entropy models scale their distributions.
+    static func step(of quantizer: QuantizerHandle, context: CallContext) throws -> Float {
+        let step = try quantizer.beginScope(context: context).step()
+        guard step > 0, step.isFinite else { throw PluginError(.invalidArgument, "the quantizer's step \(step) is not positive") }
+        return step
     }
 }

@@ -14,7 +14,7 @@ import LICPluginKit
                              description: "Factorized prior: a learned CDF per channel, quantiles fitted by an auxiliary loss",
                              params: FactorizedPrior.schema),
         .learnedEntropyModel(GaussianConditional.self, id: "lic.entropy.gaussian",
-                             description: "Gaussian conditional (scale or mean-scale) with a 64-entry scale table for coding",
+                             description: "Gaussian conditional (scale or mean-scale), coded by the host over a 64-scale table ladder",
                              params: GaussianConditional.schema),
     ])
 }

@@ -13,15 +13,14 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
         .int("channels", default: 128, range: 1...1024, "Channels of the latent"),
         .float("init_scale", default: 10, min: 0.1, max: 1000, "Initial scale of the CDF network and quantiles"),
         .float("tail_mass", default: 1e-9, min: 1e-15, max: 0.1, "Probability mass outside the quantiles"),
-        .enumeration("training_quantization", ["noise", "ste"], default: "noise",
-                     "Training surrogate: additive U(-0.5, 0.5) noise, or rounding around the medians with a straight-through gradient"),
     ]
     static let filters = [1, 3, 3, 3, 3, 1]
 
     let host: Host
     let channels: Int
     let tailMass: Double
-    let straightThrough: Bool
+    /// Per-channel medians and coding tables, built once by prepareCoding.
+    private var coding: (medians: [Float], tables: [CDFTable])?
     var matrices: [Tensor] = [], biases: [Tensor] = [], factors: [Tensor] = []
     let quantiles: Tensor
 
@@ -29,7 +28,6 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
         self.host = host
         channels = Int(try params.int("channels"))
         tailMass = try params.float("tail_mass")
-        straightThrough = try params.string("training_quantization") == "ste"
         let initScale = try params.float("init_scale")
         let scale = pow(initScale, 1.0 / Double(Self.filters.count - 1))
         for i in 0..<(Self.filters.count - 1) {
@@ -71,21 +69,19 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
 
     func medians() throws -> Tensor { try quantiles.sliced(axis: 2, start: 1, length: 1).detached() }
 
-    func forward(_ y: Tensor, condition: Tensor?, training: Bool, seed: UInt64) throws -> (yHat: Tensor, likelihoods: Tensor) {
+    func forward(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext) throws -> EntropyOutputs {
         let shape = try y.shape
         guard shape.count == 4, shape[1] == channels else {
             throw PluginError(.invalidArgument, "lic.entropy.factorized: latent \(shape) does not have \(channels) channels")
         }
         let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let values = try y.permuted([1, 0, 2, 3]).reshaped([c, 1, b * h * w])
-        let quantized = training && !straightThrough
-            ? try values + Tensor.uniformNoise([c, 1, b * h * w], seed: seed, host: host)
-            : try (values - medians()).roundedStraightThrough() + medians()
+        let quantized = try quantizer.surrogate(values, means: medians(), context: context)
         let back = { (t: Tensor) in try t.reshaped([c, b, h, w]).permuted([1, 0, 2, 3]) }
-        return (try back(quantized), try back(likelihood(quantized)))
+        return EntropyOutputs(yHat: try back(quantized), likelihoods: try back(likelihood(quantized)))
     }
 
-    func auxiliaryLoss() throws -> Tensor? {
+    func auxiliaryLoss(context: CallContext) throws -> Tensor? {
         let target = Float(log(2 / tailMass - 1))
         let logits = try logitsCumulative(quantiles, stopGradient: true)
         return try (logits - Tensor.values([-target, 0, target], shape: [1, 1, 3], host: host)).abs().sum()
@@ -94,7 +90,7 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
     // MARK: Coding
 
     /// Per channel: the median, and a table over symbols -minima ... maxima around it.
-    func codingTables() throws -> (medians: [Float], tables: [CDFTable]) {
+    func prepareCoding() throws {
         let q = try quantiles.floats()
         guard q.allSatisfy(\.isFinite) else {
             throw PluginError(.invalidArgument, "lic.entropy.factorized: the quantiles are not finite (did training diverge?)")
@@ -112,7 +108,7 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
             try host.makeCDFTable(pmf: (0..<(minima[c] + maxima[c] + 1)).map { Double(pmf[c * length + $0]) },
                                   firstSymbol: Int32(-minima[c]))
         }
-        return (medians, tables)
+        coding = (medians, tables)
     }
 
     /// Per element: its channel's median (as the quantizer's mean) and table index.
@@ -123,25 +119,33 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
         return ((0..<count).map { medians[channelOf($0)] }, (0..<count).map { Int32(channelOf($0)) })
     }
 
-    func encode(_ y: Tensor, condition: Tensor?, quantizer: Quantizer, context: CodingContext) throws -> Tensor {
-        let shape = try y.shape
-        guard shape.count == 4, shape[1] == channels else { throw PluginError(.invalidArgument, "latent \(shape) does not have \(channels) channels") }
-        let (medians, tables) = try codingTables()
-        let (means, indexes) = perElement(shape, medians: medians)
-        let values = try y.floats()
-        var symbols = [Int32](repeating: 0, count: values.count)
-        var yHat = [Float](repeating: 0, count: values.count)
-        try CodingHelpers.quantizeAndEncode(values, means: means, indexes: indexes, tables: tables, quantizer: quantizer,
-                                            context: context, symbols: &symbols, yHat: &yHat)
-        return try Tensor.values(yHat, shape: shape, host: host)
+    private func prepared(_ shape: [Int]) throws -> (medians: [Float], tables: [CDFTable]) {
+        guard shape.count == 4, shape[1] == channels else {
+            throw PluginError(.invalidArgument, "lic.entropy.factorized: latent \(shape) does not have \(channels) channels")
+        }
+        guard let coding else { throw PluginError(.invalidArgument, "lic.entropy.factorized: coding before prepare_coding") }
+        return coding
     }
 
-    func decode(shape: [Int], condition: Tensor?, quantizer: Quantizer, context: CodingContext) throws -> Tensor {
-        guard shape.count == 4, shape[1] == channels else { throw PluginError(.invalidArgument, "latent \(shape) does not have \(channels) channels") }
-        let (medians, tables) = try codingTables()
+    func encode(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
+                coding: CodingContext) throws -> EntropyOutputs {
+        let shape = try y.shape
+        let (medians, tables) = try prepared(shape)
         let (means, indexes) = perElement(shape, medians: medians)
-        let yHat = try CodingHelpers.decodeAndDequantize(means: means, indexes: indexes, tables: tables, quantizer: quantizer,
-                                                         context: context)
-        return try Tensor.values(yHat, shape: shape, host: host)
+        let (symbols, yHat) = try CodingHelpers.quantize(try y.floats(), means: means, scales: nil, quantizer: quantizer, context: context)
+        let encoder = try coding.openEncoder()
+        try symbols.withUnsafeBufferPointer { s in try indexes.withUnsafeBufferPointer { try encoder.encode(s, indexes: $0, tables: tables) } }
+        return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host))
+    }
+
+    func decode(shape: [Int], condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
+                coding: CodingContext) throws -> EntropyOutputs {
+        let (medians, tables) = try prepared(shape)
+        let (means, indexes) = perElement(shape, medians: medians)
+        var symbols = [Int32](repeating: 0, count: means.count)
+        let decoder = try coding.openDecoder()
+        try symbols.withUnsafeMutableBufferPointer { s in try indexes.withUnsafeBufferPointer { try decoder.decode(into: s, indexes: $0, tables: tables) } }
+        let yHat = try CodingHelpers.dequantize(symbols, means: means, quantizer: quantizer, context: context)
+        return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host))
     }
 }

@@ -68,7 +68,8 @@ final class GDNTransform: DifferentiableTransformComponent {
         self.layers = layers
     }
 
-    func apply(_ x: Tensor) throws -> Tensor {
+    func apply(_ inputs: [Tensor], context: CallContext) throws -> Tensor {
+        let x = inputs[0]
         var y = x
         for layer in layers {
             y = try layer.conv.apply(y)

@@ -7,8 +7,9 @@ import Glibc
 /// The Gaussian conditional (Balle 2018 scale, Minnen 2018 mean-scale):
 /// P(y_hat) = Phi((0.5 - |y - mu|) / s) - Phi((-0.5 - |y - mu|) / s), with s
 /// bounded below by 0.11. The condition (hyper-synthesis output) holds the
-/// scales, then (with `means`) the means. For coding, each scale is rounded
-/// up to the next of 64 log-spaced table scales (0.11 ... 256).
+/// scales, then (with `means`) the means. Coding goes through the host's
+/// Gaussian coder: each scale is rounded up to the next of 64 log-spaced
+/// table scales (0.11 ... 256), tables built once per model.
 final class GaussianConditional: LearnedEntropyModelComponent {
     static let schema: [ParamSpec] = [
         .bool("means", default: true, "The condition carries scales then means (mean-scale); else scales only"),
@@ -16,17 +17,15 @@ final class GaussianConditional: LearnedEntropyModelComponent {
         .int("levels", default: 64, range: 2...256, "Scales in the coding table"),
         .float("max_scale", default: 256, min: 1, max: 1e6, "Largest table scale"),
         .float("tail_mass", default: 1e-9, min: 1e-15, max: 0.1, "Mass left outside each coding table"),
-        .enumeration("training_quantization", ["noise", "ste"], default: "noise",
-                     "Training surrogate: additive U(-0.5, 0.5) noise, or rounding with a straight-through gradient"),
     ]
 
     let host: Host
     let hasMeans: Bool
     let scaleBound: Float
-    let tableScales: [Float]
+    let tableScales: [Double]
     let tailMass: Double
-    let straightThrough: Bool
-    private var tables: [CDFTable]?
+    /// The host's tables for tableScales, built once by prepareCoding.
+    private var coder: GaussianCoder?
 
     init(params: Params, host: Host) throws {
         self.host = host
@@ -34,9 +33,9 @@ final class GaussianConditional: LearnedEntropyModelComponent {
         scaleBound = Float(try params.float("scale_bound"))
         let levels = Int(try params.int("levels"))
         let low = Double(scaleBound), high = try params.float("max_scale")
-        tableScales = (0..<levels).map { Float(exp(log(low) + (log(high) - log(low)) * Double($0) / Double(levels - 1))) }
+        // Rounded to float: the coder compares float scales with these.
+        tableScales = (0..<levels).map { Double(Float(exp(log(low) + (log(high) - log(low)) * Double($0) / Double(levels - 1)))) }
         tailMass = try params.float("tail_mass")
-        straightThrough = try params.string("training_quantization") == "ste"
     }
 
     /// (scales, means) from the condition [B, M or 2M, H, W] for a latent of `shape`.
@@ -48,81 +47,62 @@ final class GaussianConditional: LearnedEntropyModelComponent {
         guard try condition.shape == expected else {
             throw PluginError(.invalidArgument, "lic.entropy.gaussian: condition \(try condition.shape), expected \(expected)")
         }
-        guard hasMeans else { return (condition, nil) }
-        return (try condition.sliced(axis: 1, start: 0, length: m), try condition.sliced(axis: 1, start: m, length: m))
+        let scales = hasMeans ? try condition.sliced(axis: 1, start: 0, length: m) : condition
+        return (try scales.lowerBounded(scaleBound), hasMeans ? try condition.sliced(axis: 1, start: m, length: m) : nil)
     }
 
-    func forward(_ y: Tensor, condition: Tensor?, training: Bool, seed: UInt64) throws -> (yHat: Tensor, likelihoods: Tensor) {
-        let shape = try y.shape
-        let (rawScales, means) = try parameters(condition, latent: shape)
-        let scales = try rawScales.lowerBounded(scaleBound)
-        let yHat: Tensor
-        if training && !straightThrough {
-            yHat = try y + Tensor.uniformNoise(shape, seed: seed, host: host)
-        } else if let means {
-            yHat = try (y - means).roundedStraightThrough() + means
-        } else {
-            yHat = try y.roundedStraightThrough()
-        }
+    func forward(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext) throws -> EntropyOutputs {
+        let (scales, means) = try parameters(condition, latent: try y.shape)
+        let yHat = try quantizer.surrogate(y, means: means, context: context)
         let centered = try (means.map { try yHat - $0 } ?? yHat).abs()
         let upper = try ((centered * -1 + 0.5) / scales).gaussianCDF()
         let lower = try ((centered * -1 - 0.5) / scales).gaussianCDF()
-        return (yHat, try (upper - lower).lowerBounded(1e-9))
+        return EntropyOutputs(yHat: yHat, likelihoods: try (upper - lower).lowerBounded(1e-9), means: means, scales: scales)
     }
 
-    func auxiliaryLoss() throws -> Tensor? { nil }
+    func auxiliaryLoss(context: CallContext) throws -> Tensor? { nil }
 
     // MARK: Coding
 
-    /// The coding tables, one per table scale: symbols -K ... K, K = ceil(s * -Phi^-1(tail / 2)).
-    func codingTables() throws -> [CDFTable] {
-        if let tables { return tables }
-        let multiplier = -Self.standardNormalQuantile(tailMass / 2)
-        let built = try tableScales.map { scale -> CDFTable in
-            let s = Double(scale)
-            let bound = Int((s * multiplier).rounded(.up))
-            let phi = { (x: Double) in 0.5 * erfc(-x / 2.0.squareRoot()) }
-            let pmf = (-bound...bound).map { k in phi((0.5 - Double(abs(k))) / s) - phi((-0.5 - Double(abs(k))) / s) }
-            return try host.makeCDFTable(pmf: pmf, firstSymbol: Int32(-bound))
-        }
-        tables = built
-        return built
+    func prepareCoding() throws {
+        coder = try GaussianCoder(scales: tableScales, tailMass: tailMass, host: host)
     }
 
-    /// Per element: its mean and the first table scale >= its (bounded) scale.
-    func perElement(_ condition: Tensor?, latent shape: [Int]) throws -> (means: [Float], indexes: [Int32]) {
+    /// Per element: mean and scale in quantization steps (the coder picks each element's table from its scale).
+    func perElement(_ condition: Tensor?, latent shape: [Int]) throws -> (scales: Tensor, means: Tensor?, meanValues: [Float], scaleValues: [Float]) {
         let (scales, means) = try parameters(condition, latent: shape)
-        let indexes = try scales.floats().map { scale -> Int32 in
-            let s = max(scale, scaleBound)
-            return Int32(tableScales.firstIndex { $0 >= s } ?? tableScales.count - 1)
-        }
-        return (try means?.floats() ?? [Float](repeating: 0, count: indexes.count), indexes)
+        let scaleValues = try scales.floats()
+        return (scales, means, try means?.floats() ?? [Float](repeating: 0, count: scaleValues.count), scaleValues)
     }
 
-    func encode(_ y: Tensor, condition: Tensor?, quantizer: Quantizer, context: CodingContext) throws -> Tensor {
+    func encode(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
+                coding: CodingContext) throws -> EntropyOutputs {
+        guard let coder else { throw PluginError(.invalidArgument, "lic.entropy.gaussian: encode before prepare_coding") }
         let shape = try y.shape
-        let (means, indexes) = try perElement(condition, latent: shape)
-        var symbols = [Int32](repeating: 0, count: means.count)
-        var yHat = [Float](repeating: 0, count: means.count)
-        try CodingHelpers.quantizeAndEncode(try y.floats(), means: means, indexes: indexes, tables: codingTables(),
-                                            quantizer: quantizer, context: context, symbols: &symbols, yHat: &yHat)
-        return try Tensor.values(yHat, shape: shape, host: host)
-    }
-
-    func decode(shape: [Int], condition: Tensor?, quantizer: Quantizer, context: CodingContext) throws -> Tensor {
-        let (means, indexes) = try perElement(condition, latent: shape)
-        let yHat = try CodingHelpers.decodeAndDequantize(means: means, indexes: indexes, tables: codingTables(),
-                                                         quantizer: quantizer, context: context)
-        return try Tensor.values(yHat, shape: shape, host: host)
-    }
-
-    /// Phi^-1(p) for small p, by bisection on erfc (once per instance).
-    static func standardNormalQuantile(_ p: Double) -> Double {
-        var (low, high) = (-40.0, 0.0)
-        for _ in 0..<200 {
-            let mid = (low + high) / 2
-            if 0.5 * erfc(-mid / 2.0.squareRoot()) < p { low = mid } else { high = mid }
+        let (scales, means, meanValues, scaleValues) = try perElement(condition, latent: shape)
+        let (symbols, yHat) = try CodingHelpers.quantize(try y.floats(), means: meanValues, scales: scaleValues, quantizer: quantizer,
+                                                         context: context)
+        let step = try CodingHelpers.step(of: quantizer, context: context)
+        let stepScales = step == 1 ? scaleValues : scaleValues.map { $0 / step }
+        let encoder = try coding.openEncoder()
+        try symbols.withUnsafeBufferPointer { s in
+            try stepScales.withUnsafeBufferPointer { try coder.encode(s, scales: $0, into: encoder) }
         }
-        return (low + high) / 2
+        return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host), means: means, scales: scales)
+    }
+
+    func decode(shape: [Int], condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
+                coding: CodingContext) throws -> EntropyOutputs {
+        guard let coder else { throw PluginError(.invalidArgument, "lic.entropy.gaussian: decode before prepare_coding") }
+        let (scales, means, meanValues, scaleValues) = try perElement(condition, latent: shape)
+        let step = try CodingHelpers.step(of: quantizer, context: context)
+        let stepScales = step == 1 ? scaleValues : scaleValues.map { $0 / step }
+        var symbols = [Int32](repeating: 0, count: scaleValues.count)
+        let decoder = try coding.openDecoder()
+        try symbols.withUnsafeMutableBufferPointer { s in
+            try stepScales.withUnsafeBufferPointer { try coder.decode(into: s, scales: $0, from: decoder) }
+        }
+        let yHat = try CodingHelpers.dequantize(symbols, means: meanValues, quantizer: quantizer, context: context)
+        return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host), means: means, scales: scales)
     }
 }

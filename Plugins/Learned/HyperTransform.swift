@@ -51,7 +51,8 @@ final class HyperTransform: DifferentiableTransformComponent {
         return [input[0], out, input[2] / 4, input[3] / 4]
     }
 
-    func apply(_ x: Tensor) throws -> Tensor {
+    func apply(_ inputs: [Tensor], context: CallContext) throws -> Tensor {
+        let x = inputs[0]
         var y = !inverse && !meanScale ? try x.abs() : x
         for (index, layer) in layers.enumerated() {
             y = try layer.apply(y)

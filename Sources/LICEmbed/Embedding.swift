@@ -21,8 +21,8 @@ final class EmbedContext {
 
 final class EmbedCodec {
     let context: EmbedContext
-    let pipeline: Pipeline
-    init(context: EmbedContext, pipeline: Pipeline) { self.context = context; self.pipeline = pipeline }
+    let codec: Codec
+    init(context: EmbedContext, codec: Codec) { self.context = context; self.codec = codec }
 }
 
 nonisolated(unsafe) private let versionString = strdup("0.1.0")!
@@ -63,12 +63,16 @@ private func mallocCopy(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8>? {
                               _ weightsPath: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let context = context(contextPointer) else { return 1 }
     guard let out else { return context.fail(1, "lic_codec_open: codec output pointer is NULL") }
-    if let weightsPath {
-        return context.fail(2, "\(String(cString: weightsPath)): weights are not supported by ABI 1 pipelines yet")
-    }
     do {
         let descriptor = try descriptorPath.map { try PipelineDescriptor.load(path: String(cString: $0)) } ?? DefaultPipeline.descriptor()
-        let codec = EmbedCodec(context: context, pipeline: try Pipeline(descriptor: descriptor))
+        let loaded = try Codec(descriptor: descriptor)
+        if let weightsPath {
+            try loaded.store.load(from: String(cString: weightsPath))
+            loaded.weightsChanged()
+        } else if loaded.hasWeights {
+            throw LICError("\(descriptor.source): a learned model needs its weights (weights.safetensors beside model.toml)")
+        }
+        let codec = EmbedCodec(context: context, codec: loaded)
         out.pointee = OpaquePointer(Unmanaged.passRetained(codec).toOpaque())
         return context.succeed()
     } catch {
@@ -92,7 +96,7 @@ private func mallocCopy(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8>? {
         let count = Int(width) * Int(height) * Int(channels)
         let image = try Image(width: Int(width), height: Int(height), channels: Int(channels),
                               pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
-        let encoded = try ImageCodec.encode(image, with: codec.pipeline)
+        let encoded = try codec.codec.encode(image)
         guard let memory = mallocCopy(encoded.bytes) else { return context.fail(4, "lic_encode: out of memory") }
         bytes.pointee = memory
         size.pointee = encoded.bytes.count
@@ -113,8 +117,7 @@ private func mallocCopy(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8>? {
         return context.fail(1, "lic_decode: NULL data or outputs")
     }
     do {
-        let decoded = try ImageCodec.decode(Array(UnsafeBufferPointer(start: data, count: size)), source: "<memory>",
-                                            pipeline: codec.pipeline)
+        let decoded = try Codec.decode(Array(UnsafeBufferPointer(start: data, count: size)), source: "<memory>", codec: codec.codec)
         guard let memory = mallocCopy(decoded.image.pixels) else { return context.fail(4, "lic_decode: out of memory") }
         pixels.pointee = memory
         width.pointee = UInt32(decoded.image.width)

@@ -27,21 +27,16 @@ struct Decode: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
+    func validate() throws {
+        guard pipeline == nil || model == nil else { throw ValidationError("give --pipeline or --model, not both") }
+    }
+
     func run() throws {
         try threadOptions.apply()
         let bytes = try FileInput.read(input)
-        guard pipeline == nil || model == nil else { throw ValidationError("give --pipeline or --model, not both") }
-        let started: Date
-        let image: Image
-        if let model {
-            let learned = try LearnedModel.load(directory: model)
-            started = Date()
-            image = try learned.decode(bytes, source: input, maxPixels: maxPixels)
-        } else {
-            let given = try pipeline.map { try Pipeline(descriptor: PipelineDescriptor.load(path: $0)) }
-            started = Date()
-            image = try ImageCodec.decode(bytes, source: input, pipeline: given, maxPixels: maxPixels).image
-        }
+        let given = try model.map(Codec.load(directory:)) ?? pipeline.map { try Codec(descriptor: PipelineDescriptor.load(path: $0)) }
+        let started = Date()
+        let image = try Codec.decode(bytes, source: input, codec: given, maxPixels: maxPixels).image
         let seconds = Date().timeIntervalSince(started)
         try PNGFile.write(image, to: output)
         let psnr = try reference.map { try ImageMetrics.psnr(PNGFile.read(path: $0), image) }

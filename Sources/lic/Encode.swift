@@ -24,21 +24,17 @@ struct Encode: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
+    func validate() throws {
+        guard pipeline == nil || model == nil else { throw ValidationError("give --pipeline or --model, not both") }
+    }
+
     func run() throws {
         try threadOptions.apply()
         let image = try PNGFile.read(path: input)
-        guard pipeline == nil || model == nil else { throw ValidationError("give --pipeline or --model, not both") }
-        let started: Date
-        let encoded: ImageCodec.Encoded
-        if let model {
-            let learned = try LearnedModel.load(directory: model)
-            started = Date()
-            encoded = try learned.encode(image)
-        } else {
-            let pipeline = try Pipeline(descriptor: pipeline.map(PipelineDescriptor.load) ?? DefaultPipeline.descriptor())
-            started = Date()
-            encoded = try ImageCodec.encode(image, with: pipeline)
-        }
+        let codec = try model.map(Codec.load(directory:))
+            ?? Codec(descriptor: pipeline.map(PipelineDescriptor.load) ?? DefaultPipeline.descriptor())
+        let started = Date()
+        let encoded = try codec.encode(image)
         let seconds = Date().timeIntervalSince(started)
         try FileOutput.write(encoded.bytes, to: output)
         if let reconstruction { try PNGFile.write(encoded.reconstruction, to: reconstruction) }

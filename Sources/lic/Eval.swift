@@ -18,7 +18,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try threadOptions.apply()
-        let learned = try LearnedModel.load(directory: model)
+        let learned = try Codec.load(directory: model)
         let report = try Evaluator.evaluate(model: learned, folder: data) { print($0) }
         let m = report.mean
         print(String(format: "mean of %d: %.4f bpp (estimated %.4f), PSNR %.2f dB, MS-SSIM %@, encode %.3f s, decode %.3f s",

@@ -57,36 +57,6 @@ enum Bridge {
         return UnsafeRawPointer(table)
     }()
 
-    nonisolated(unsafe) static let transformV2Interface: UnsafeRawPointer = {
-        let table = UnsafeMutablePointer<lic_transform_v2>.allocate(capacity: 1)
-        table.initialize(to: lic_transform_v2(
-            struct_size: UInt32(MemoryLayout<lic_transform_v2>.size),
-            create: create, destroy: destroy,
-            alignment: { instance in
-                guard let transform = try? object(instance, as: (any DifferentiableTransformComponent).self) else { return 1 }
-                return UInt32(clamping: max(1, transform.alignment))
-            },
-            output_shape: { instance, rank, input, output, error in
-                reportingErrors(error) {
-                    let transform = try object(instance, as: (any DifferentiableTransformComponent).self)
-                    try fillShape(rank, input, output) { try transform.outputShape(for: $0) }
-                }
-            },
-            apply: { instance, input, output, error in
-                reportingErrors(error) {
-                    let transform = try object(instance, as: (any DifferentiableTransformComponent).self)
-                    guard let input, let output, let ops = try Bridge.host?.tensorOps() else {
-                        throw PluginError(.invalidArgument, "apply: missing input, output or op table")
-                    }
-                    ops.pointee.retain(input)  // borrowed: the wrapper below owns one reference
-                    let result = try transform.apply(Tensor(owning: input, ops: ops))
-                    ops.pointee.retain(result.handle)  // the caller's reference
-                    output.pointee = result.handle
-                }
-            }))
-        return UnsafeRawPointer(table)
-    }()
-
     nonisolated(unsafe) static let quantizerInterface: UnsafeRawPointer = {
         let table = UnsafeMutablePointer<lic_quantizer_v1>.allocate(capacity: 1)
         table.initialize(to: lic_quantizer_v1(
@@ -167,57 +137,6 @@ enum Bridge {
         guard let host = Bridge.host else { throw PluginError(.internalError, "no host services") }
         return try host.tensorOps()
     }
-
-    nonisolated(unsafe) static let entropyModelV2Interface: UnsafeRawPointer = {
-        let table = UnsafeMutablePointer<lic_entropy_model_v2>.allocate(capacity: 1)
-        table.initialize(to: lic_entropy_model_v2(
-            struct_size: UInt32(MemoryLayout<lic_entropy_model_v2>.size),
-            create: create, destroy: destroy,
-            forward: { instance, y, condition, training, seed, yHat, likelihoods, error in
-                reportingErrors(error) {
-                    let model = try object(instance, as: (any LearnedEntropyModelComponent).self)
-                    let ops = try Bridge.ops()
-                    guard let input = borrowed(y, ops), let yHat, let likelihoods else {
-                        throw PluginError(.invalidArgument, "forward: missing y or outputs")
-                    }
-                    let result = try model.forward(input, condition: borrowed(condition, ops), training: training != 0, seed: seed)
-                    give(result.yHat, to: yHat)
-                    give(result.likelihoods, to: likelihoods)
-                }
-            },
-            auxiliary_loss: { instance, loss, error in
-                reportingErrors(error) {
-                    let model = try object(instance, as: (any LearnedEntropyModelComponent).self)
-                    guard let loss else { throw PluginError(.invalidArgument, "auxiliary_loss: no output") }
-                    loss.pointee = nil
-                    if let value = try model.auxiliaryLoss() { give(value, to: loss) }
-                }
-            },
-            encode: { instance, y, condition, quantizer, context, yHat, error in
-                reportingErrors(error) {
-                    let model = try object(instance, as: (any LearnedEntropyModelComponent).self)
-                    let ops = try Bridge.ops()
-                    guard let input = borrowed(y, ops), let quantizer, let context, let yHat, let host = Bridge.host else {
-                        throw PluginError(.invalidArgument, "encode: missing y, quantizer, context or output")
-                    }
-                    give(try model.encode(input, condition: borrowed(condition, ops), quantizer: Quantizer(binding: quantizer),
-                                          context: CodingContext(pointer: context, host: host)), to: yHat)
-                }
-            },
-            decode: { instance, rank, shape, condition, quantizer, context, yHat, error in
-                reportingErrors(error) {
-                    let model = try object(instance, as: (any LearnedEntropyModelComponent).self)
-                    let ops = try Bridge.ops()
-                    guard let shape, rank >= 1, rank <= LIC_MAX_RANK, let quantizer, let context, let yHat, let host = Bridge.host else {
-                        throw PluginError(.invalidArgument, "decode: missing shape, quantizer, context or output")
-                    }
-                    let dims = (0..<Int(rank)).map { Int(shape[$0]) }
-                    give(try model.decode(shape: dims, condition: borrowed(condition, ops), quantizer: Quantizer(binding: quantizer),
-                                          context: CodingContext(pointer: context, host: host)), to: yHat)
-                }
-            }))
-        return UnsafeRawPointer(table)
-    }()
 
     /// The host services given to the entry function (set once, under the host's loader lock).
     nonisolated(unsafe) static var host: Host?

@@ -10,25 +10,60 @@ public protocol TransformComponent: AnyObject {
     func forward(_ input: TensorView, into output: TensorView) throws
 }
 
-/// "lic.transform/2": a differentiable transform on host tensors. Register
+/// "lic.transform/3": a differentiable transform on host tensors. Register
 /// parameters with `host.parameter(...)` in `init` (the only time it is allowed);
-/// the host records the tape of `apply`, so gradients reach them.
+/// the host records the tape of `apply`, so gradients reach them. `inputs`
+/// are the stage's inputs in order (usually one).
 public protocol DifferentiableTransformComponent: AnyObject {
     init(params: Params, host: Host) throws
     var alignment: Int { get }
+    /// The output shape for the shape of the first input.
     func outputShape(for inputShape: [Int]) throws -> [Int]
-    func apply(_ x: Tensor) throws -> Tensor
+    func apply(_ inputs: [Tensor], context: CallContext) throws -> Tensor
 }
 
-/// "lic.entropy-model/2": a learned entropy model on host tensors.
+/// What an entropy model returns: y_hat always; likelihoods in training and
+/// evaluation; the per-element distribution parameters it used, if any.
+public struct EntropyOutputs {
+    public var yHat: Tensor
+    public var likelihoods: Tensor?
+    public var means: Tensor?
+    public var scales: Tensor?
+
+    public init(yHat: Tensor, likelihoods: Tensor? = nil, means: Tensor? = nil, scales: Tensor? = nil) {
+        (self.yHat, self.likelihoods, self.means, self.scales) = (yHat, likelihoods, means, scales)
+    }
+}
+
+/// "lic.entropy-model/3": a learned entropy model on host tensors, quantizing
+/// through the pipeline's quantizer (its surrogate in training, its scopes
+/// in coding).
 public protocol LearnedEntropyModelComponent: AnyObject {
     init(params: Params, host: Host) throws
-    /// Noise (training) or rounding: (y_hat, likelihoods), both y's shape.
-    func forward(_ y: Tensor, condition: Tensor?, training: Bool, seed: UInt64) throws -> (yHat: Tensor, likelihoods: Tensor)
-    func auxiliaryLoss() throws -> Tensor?
-    /// Codes y into streams of `context`; returns what the decoder will reproduce.
-    func encode(_ y: Tensor, condition: Tensor?, quantizer: Quantizer, context: CodingContext) throws -> Tensor
-    func decode(shape: [Int], condition: Tensor?, quantizer: Quantizer, context: CodingContext) throws -> Tensor
+    /// Training or evaluation (context.mode): y_hat and likelihoods, y's shape, on the tape.
+    func forward(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext) throws -> EntropyOutputs
+    func auxiliaryLoss(context: CallContext) throws -> Tensor?
+    /// Builds coding tables from the current weights (called before coding, again after weights change).
+    func prepareCoding() throws
+    /// Codes y into streams of `coding`; y_hat is what the decoder will reproduce.
+    func encode(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
+                coding: CodingContext) throws -> EntropyOutputs
+    func decode(shape: [Int], condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
+                coding: CodingContext) throws -> EntropyOutputs
+}
+
+/// "lic.quantizer/2": quantization in one place - the training surrogate,
+/// and coding with optional state (a scope) across the batches of a latent.
+public protocol TrainableQuantizerComponent: AnyObject {
+    init(params: Params, host: Host) throws
+    func surrogate(_ y: Tensor, means: Tensor?, context: CallContext) throws -> Tensor
+    /// The state of one latent's quantization (nil: stateless).
+    func beginScope(context: CallContext) throws -> AnyObject?
+    func quantize(_ batch: QuantizeBatch, scope: AnyObject?, context: CallContext) throws
+    func dequantize(_ symbols: UnsafeBufferPointer<Int32>, means: UnsafeBufferPointer<Float>?,
+                    into values: UnsafeMutableBufferPointer<Float>, scope: AnyObject?, context: CallContext) throws
+    /// Reconstructions (relative to the mean) of indices first ..< first + count in the scope's state.
+    func levels(first: Int32, count: Int, scope: AnyObject?) throws -> [Float]
 }
 
 /// "lic.quantizer/1": values <-> integer symbols, with optional per-value means.
@@ -69,15 +104,15 @@ public struct Component: @unchecked Sendable {
 
     public static func differentiableTransform<T: DifferentiableTransformComponent>(
         _ type: T.Type, id: String, version: UInt32 = 1, description: String, params: [ParamSpec]) -> Component {
-        Component(kind: LIC_KIND_TRANSFORM, interfaceID: LIC_INTERFACE_TRANSFORM_2,
-                  interface: Bridge.transformV2Interface, id: id, version: version, description: description,
+        Component(kind: LIC_KIND_TRANSFORM, interfaceID: LIC_INTERFACE_TRANSFORM_3,
+                  interface: Bridge.transformV3Interface, id: id, version: version, description: description,
                   params: params, make: { try T(params: $0, host: $1) })
     }
 
     public static func learnedEntropyModel<T: LearnedEntropyModelComponent>(
         _ type: T.Type, id: String, version: UInt32 = 1, description: String, params: [ParamSpec]) -> Component {
-        Component(kind: LIC_KIND_ENTROPY_MODEL, interfaceID: LIC_INTERFACE_ENTROPY_MODEL_2,
-                  interface: Bridge.entropyModelV2Interface, id: id, version: version, description: description,
+        Component(kind: LIC_KIND_ENTROPY_MODEL, interfaceID: LIC_INTERFACE_ENTROPY_MODEL_3,
+                  interface: Bridge.entropyModelV3Interface, id: id, version: version, description: description,
                   params: params, make: { try T(params: $0, host: $1) })
     }
 
@@ -85,6 +120,13 @@ public struct Component: @unchecked Sendable {
                                                         description: String, params: [ParamSpec]) -> Component {
         Component(kind: LIC_KIND_QUANTIZER, interfaceID: LIC_INTERFACE_QUANTIZER_1,
                   interface: Bridge.quantizerInterface, id: id, version: version, description: description,
+                  params: params, make: { try T(params: $0, host: $1) })
+    }
+
+    public static func trainableQuantizer<T: TrainableQuantizerComponent>(
+        _ type: T.Type, id: String, version: UInt32 = 1, description: String, params: [ParamSpec]) -> Component {
+        Component(kind: LIC_KIND_QUANTIZER, interfaceID: LIC_INTERFACE_QUANTIZER_2,
+                  interface: Bridge.quantizerV2Interface, id: id, version: version, description: description,
                   params: params, make: { try T(params: $0, host: $1) })
     }
 

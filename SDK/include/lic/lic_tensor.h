@@ -88,7 +88,8 @@ typedef enum lic_initializer {
 
 typedef enum lic_parameter_group {
     LIC_GROUP_MAIN = 0,            /* trained by the rate-distortion loss */
-    LIC_GROUP_AUXILIARY = 1        /* trained by an auxiliary loss */
+    LIC_GROUP_AUXILIARY = 1,       /* trained by an auxiliary loss */
+    LIC_GROUP_REGULARIZER = 2      /* ABI 1.2: a regularizer's own, with its own optimizer */
 } lic_parameter_group;
 
 /* A custom op's kernels (plugin-owned). forward fills `output` (host memory,

@@ -4,67 +4,63 @@ import Foundation
 /// parameters are checked later, against the schemas of loaded plugins).
 ///
 ///     format = 1
-///     name = "classical-dct"
+///     name = "mbt2018-mean"
 ///     plugins = ["../plugins"]          # optional, relative to this file
-///     [analysis]  plugin = "lic.transform.dct" ...
-///     [synthesis] plugin = "lic.transform.dct"  inverse = true ...
-///     [quantizer] plugin = "lic.quantizer.uniform"  step = 0.02
-///     [entropy]   plugin = "lic.entropy.laplace"
+///     [analysis]        plugin = "lic.transform.gdn" ...           # x -> y
+///     [hyper.analysis]  plugin = "lic.transform.hyper" ...         # y -> z
+///     [hyper.entropy]   plugin = "lic.entropy.factorized" ...      # z -> z_hat
+///     [hyper.synthesis] plugin = "lic.transform.hyper" inverse = true   # z_hat -> params
+///     [entropy]         plugin = "lic.entropy.gaussian"            # y, params -> y_hat
+///     [synthesis]       plugin = "lic.transform.gdn" inverse = true     # y_hat -> x_hat
+///     [quantizer]       plugin = "lic.quantizer.uniform"          # serves every entropy stage
+///     [[regularizer]]   plugin = "..."  weight = 0.1              # training loss terms
 ///
-/// A learned pipeline may add a hyperprior: [hyper.analysis] (y -> z),
-/// [hyper.entropy] (z -> z_hat) and [hyper.synthesis] (z_hat -> params, the
-/// condition of [entropy]).
+/// Every table with a `plugin` key is a stage of the codec graph (one
+/// level of nesting, as [hyper.analysis], names a stage "hyper.analysis").
+/// A stage reads and writes named tensors: the sections above have default
+/// `inputs` / `outputs` (shown); any stage may set them, and a stage with
+/// another name must (e.g. a second hyperprior level:
+/// `[hyper2.analysis] inputs = ["z"] outputs = ["w"]`). The host orders the
+/// stages from what they read and write. The keys `plugin`, `inputs`,
+/// `outputs` (and in [[regularizer]]: `name`, `weight`, `learning_rate`)
+/// belong to the host; every other key is a parameter of the component.
 public struct PipelineDescriptor: Sendable {
-    /// The stages, in execution order, with the named tensors each reads and writes.
-    public enum Role: String, Sendable, CaseIterable {
-        case analysis, quantizer
-        case hyperAnalysis = "hyper.analysis", hyperEntropy = "hyper.entropy", hyperSynthesis = "hyper.synthesis"
-        case entropy, synthesis
-
-        /// The roles every pipeline has.
-        public static let required: [Role] = [.analysis, .entropy, .synthesis]
-        public static let hyperprior: [Role] = [.hyperAnalysis, .hyperEntropy, .hyperSynthesis]
-
-        public var kind: ComponentInfo.Kind {
-            switch self {
-            case .analysis, .synthesis, .hyperAnalysis, .hyperSynthesis: .transform
-            case .quantizer: .quantizer
-            case .entropy, .hyperEntropy: .entropyModel
-            }
-        }
-
-        public var inputs: [String] {
-            switch self {
-            case .analysis: ["x"]
-            case .quantizer: []
-            case .hyperAnalysis: ["y"]
-            case .hyperEntropy: ["z"]
-            case .hyperSynthesis: ["z_hat"]
-            case .entropy: ["y", "params"]
-            case .synthesis: ["y_hat"]
-            }
-        }
-
-        public var outputs: [String] {
-            switch self {
-            case .analysis: ["y"]
-            case .quantizer: []
-            case .hyperAnalysis: ["z"]
-            case .hyperEntropy: ["z_hat"]
-            case .hyperSynthesis: ["params"]
-            case .entropy: ["y_hat"]
-            case .synthesis: ["x_hat"]
-            }
-        }
-    }
-
     public struct Stage: Sendable {
-        public var role: Role
+        /// The section name, e.g. "analysis", "hyper.entropy".
+        public var name: String
         public var componentID: String
         /// Parameter values as written, with where they were written.
         public var params: [(key: String, value: ParamValue, position: TOMLPosition)]
         public var position: TOMLPosition
+        /// Named tensors read and written, as written (nil: the section's default).
+        public var inputs: [String]?
+        public var outputs: [String]?
     }
+
+    /// One [[regularizer]]: a weighted term of the training loss.
+    public struct Regularizer: Sendable {
+        public var stage: Stage
+        /// The term's name in train.jsonl (default: the last part of the component id).
+        public var name: String
+        public var weight: Double
+        /// For the regularizer's own parameters, if it has any.
+        public var learningRate: Double
+    }
+
+    /// Default wiring of the well-known sections: (inputs, outputs).
+    /// The entropy model's second input, the condition, is optional: it is
+    /// read only when some stage produces it.
+    public static let defaultWiring: [String: (inputs: [String], outputs: [String])] = [
+        "analysis": (["x"], ["y"]),
+        "hyper.analysis": (["y"], ["z"]),
+        "hyper.entropy": (["z"], ["z_hat"]),
+        "hyper.synthesis": (["z_hat"], ["params"]),
+        "entropy": (["y", "params"], ["y_hat"]),
+        "synthesis": (["y_hat"], ["x_hat"]),
+    ]
+
+    /// The section of the pipeline's quantizer (not a graph stage: it serves the entropy stages).
+    public static let quantizerSection = "quantizer"
 
     public static let supportedFormat: Int64 = 1
 
@@ -73,11 +69,12 @@ public struct PipelineDescriptor: Sendable {
     public var name: String
     /// Absolute plugin paths (files or directories) named by the descriptor.
     public var pluginPaths: [String]
+    /// The graph's stages, in the order written.
     public var stages: [Stage]
+    public var quantizer: Stage?
+    public var regularizers: [Regularizer]
 
-    public func stage(_ role: Role) -> Stage? { stages.first { $0.role == role } }
-
-    public var hasHyperprior: Bool { stages.contains { Role.hyperprior.contains($0.role) } }
+    public func stage(_ name: String) -> Stage? { stages.first { $0.name == name } }
 
     public static func load(path: String) throws -> PipelineDescriptor {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -104,7 +101,7 @@ public struct PipelineDescriptor: Sendable {
         guard format.integerValue == supportedFormat else {
             throw fail(format.position, "key 'format': unsupported descriptor format \(format.value) (this host reads \(supportedFormat))")
         }
-        var descriptor = PipelineDescriptor(source: source, name: "", pluginPaths: [], stages: [])
+        var descriptor = PipelineDescriptor(source: source, name: "", pluginPaths: [], stages: [], quantizer: nil, regularizers: [])
         for key in root.keys {
             let node = root[key]!
             let position = root.keyPositions[key] ?? node.position
@@ -124,43 +121,58 @@ public struct PipelineDescriptor: Sendable {
                     let path = entry.stringValue!
                     return path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardized.path
                 }
-            case "hyper":
-                guard let table = node.tableValue else { throw fail(position, "'hyper' must hold tables: [hyper.analysis], ...") }
-                for sub in table.keys {
-                    let subPosition = table.keyPositions[sub] ?? table.position
-                    guard let role = Role(rawValue: "hyper.\(sub)"), let subTable = table[sub]?.tableValue else {
-                        throw fail(subPosition, "unknown key 'hyper.\(sub)' (expected [hyper.analysis], [hyper.entropy], [hyper.synthesis])")
-                    }
-                    descriptor.stages.append(try stage(role, subTable, fail: fail))
+            case "regularizer":
+                guard let entries = node.arrayValue, entries.allSatisfy({ $0.tableValue != nil }) else {
+                    throw fail(position, "'regularizer' must be an array of tables: [[regularizer]]")
                 }
+                for entry in entries { descriptor.regularizers.append(try regularizer(entry.tableValue!, fail: fail)) }
+            case quantizerSection:
+                guard let table = node.tableValue else { throw fail(position, "'quantizer' must be a table: [quantizer]") }
+                descriptor.quantizer = try stage(quantizerSection, table, fail: fail, wired: false)
             default:
-                guard let role = Role(rawValue: key), !Role.hyperprior.contains(role) else {
-                    throw fail(position, "unknown key '\(key)' (expected format, name, plugins, \(Role.allCases.map { "[\($0.rawValue)]" }.joined(separator: ", ")))")
+                guard let table = node.tableValue else {
+                    throw fail(position, "unknown key '\(key)' (expected format, name, plugins, or a section such as [analysis])")
                 }
-                guard let table = node.tableValue else { throw fail(position, "'\(key)' must be a table: [\(key)]") }
-                descriptor.stages.append(try stage(role, table, fail: fail))
+                if table["plugin"] != nil {
+                    descriptor.stages.append(try stage(key, table, fail: fail, wired: true))
+                    continue
+                }
+                guard !table.isEmpty, table.keys.allSatisfy({ table[$0]?.tableValue?["plugin"] != nil }) else {
+                    throw fail(position, "[\(key)]: missing key 'plugin' (the component id, e.g. \"lic.transform.gdn\"), or sub-sections like [\(key).analysis]")
+                }
+                for sub in table.keys {
+                    descriptor.stages.append(try stage("\(key).\(sub)", table[sub]!.tableValue!, fail: fail, wired: true))
+                }
             }
         }
-        for role in Role.required where !descriptor.stages.contains(where: { $0.role == role }) {
-            throw fail(nil, "missing section [\(role.rawValue)] (every pipeline needs \(Role.required.map { "[\($0.rawValue)]" }.joined(separator: ", ")))")
-        }
-        let hyper = Role.hyperprior.filter { role in descriptor.stages.contains { $0.role == role } }
-        if !hyper.isEmpty && hyper.count != Role.hyperprior.count {
-            throw fail(nil, "a hyperprior needs all of \(Role.hyperprior.map { "[\($0.rawValue)]" }.joined(separator: ", ")); found \(hyper.map { "[\($0.rawValue)]" }.joined(separator: ", "))")
-        }
-        descriptor.stages.sort { Role.allCases.firstIndex(of: $0.role)! < Role.allCases.firstIndex(of: $1.role)! }
+        guard !descriptor.stages.isEmpty else { throw fail(nil, "no stages: a pipeline needs sections such as [analysis], [entropy], [synthesis]") }
         return descriptor
     }
 
-    private static func stage(_ role: Role, _ table: TOMLTable, fail: (TOMLPosition?, String) -> LICError) throws -> Stage {
+    /// Host keys of a stage section; every other key is a component parameter.
+    static let stageKeys: Set<String> = ["plugin", "inputs", "outputs"]
+    static let regularizerKeys: Set<String> = ["plugin", "name", "weight", "learning_rate"]
+
+    private static func stage(_ name: String, _ table: TOMLTable, fail: (TOMLPosition?, String) -> LICError, wired: Bool,
+                              hostKeys: Set<String> = stageKeys) throws -> Stage {
         guard let plugin = table["plugin"] else {
-            throw fail(table.position, "[\(role.rawValue)]: missing key 'plugin' (the component id, e.g. \"lic.transform.dct\")")
+            throw fail(table.position, "[\(name)]: missing key 'plugin' (the component id, e.g. \"lic.transform.dct\")")
         }
-        guard let id = plugin.stringValue else { throw fail(plugin.position, "[\(role.rawValue)] key 'plugin' must be a string") }
-        var params: [(String, ParamValue, TOMLPosition)] = []
+        guard let id = plugin.stringValue else { throw fail(plugin.position, "[\(name)] key 'plugin' must be a string") }
+        var stage = Stage(name: name, componentID: id, params: [], position: table.position)
         for key in table.keys where key != "plugin" {
             let node = table[key]!
             let position = table.keyPositions[key] ?? node.position
+            if wired && (key == "inputs" || key == "outputs") {
+                let names = node.stringValue.map { [$0] } ?? node.arrayValue?.compactMap(\.stringValue)
+                guard let names, names.count == (node.arrayValue?.count ?? 1), !names.isEmpty,
+                      names.allSatisfy({ isTensorName($0) }) else {
+                    throw fail(position, "[\(name)] key '\(key)': a tensor name or an array of them (letters, digits, _ and .)")
+                }
+                if key == "inputs" { stage.inputs = names } else { stage.outputs = names }
+                continue
+            }
+            if hostKeys.contains(key) && hostKeys != stageKeys { continue }  // read by the caller
             let value: ParamValue
             switch node.value {
             case .bool(let v): value = .bool(v)
@@ -168,10 +180,43 @@ public struct PipelineDescriptor: Sendable {
             case .float(let v): value = .float(v)
             case .string(let v): value = .string(v)
             default:
-                throw fail(position, "[\(role.rawValue)] key '\(key)': a parameter is a boolean, integer, float or string, not \(node.typeName == "array" ? "an" : "a") \(node.typeName)")
+                throw fail(position, "[\(name)] key '\(key)': a parameter is a boolean, integer, float or string, not \(node.typeName == "array" ? "an" : "a") \(node.typeName)")
             }
-            params.append((key, value, position))
+            stage.params.append((key, value, position))
         }
-        return Stage(role: role, componentID: id, params: params, position: table.position)
+        if wired {
+            let wiring = defaultWiring[name]
+            guard stage.inputs != nil || wiring != nil, stage.outputs != nil || wiring != nil else {
+                throw fail(table.position, "[\(name)]: a stage of this name needs 'inputs' and 'outputs' (the tensors it reads and writes)")
+            }
+        }
+        return stage
+    }
+
+    private static func regularizer(_ table: TOMLTable, fail: (TOMLPosition?, String) -> LICError) throws -> Regularizer {
+        let stage = try stage("regularizer", table, fail: fail, wired: false, hostKeys: regularizerKeys)
+        func number(_ key: String, default value: Double, range: ClosedRange<Double>) throws -> Double {
+            guard let node = table[key] else { return value }
+            guard let number = node.numberValue, range.contains(number) else {
+                throw fail(table.keyPositions[key] ?? node.position, "[[regularizer]] key '\(key)': a number in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return number
+        }
+        let weight = try number("weight", default: 1, range: -1e6...1e6)
+        let learningRate = try number("learning_rate", default: 1e-3, range: 0...10)
+        var name = String(stage.componentID.split(separator: ".").last ?? "")
+        if let node = table["name"] {
+            guard let given = node.stringValue, isTensorName(given) else {
+                throw fail(table.keyPositions["name"] ?? node.position, "[[regularizer]] key 'name': letters, digits, _ and . only")
+            }
+            name = given
+        }
+        return Regularizer(stage: stage, name: name, weight: weight, learningRate: learningRate)
+    }
+
+    static func isTensorName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
+            || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 }

@@ -92,12 +92,23 @@ enum DescriptorReader {
         switch (kind, interfaceID) {
         case (.transform, LIC_INTERFACE_TRANSFORM_1):
             try require(lic_transform_v1.self) { $0.create != nil && $0.destroy != nil && $0.alignment != nil && $0.output_shape != nil && $0.forward != nil }
-        case (.transform, LIC_INTERFACE_TRANSFORM_2):
-            try require(lic_transform_v2.self) { $0.create != nil && $0.destroy != nil && $0.alignment != nil && $0.output_shape != nil && $0.apply != nil }
-        case (.entropyModel, LIC_INTERFACE_ENTROPY_MODEL_2):
-            try require(lic_entropy_model_v2.self) {
-                $0.create != nil && $0.destroy != nil && $0.forward != nil && $0.auxiliary_loss != nil && $0.encode != nil && $0.decode != nil
+        case (.transform, LIC_INTERFACE_TRANSFORM_3):
+            try require(lic_transform_v3.self) { $0.create != nil && $0.destroy != nil && $0.alignment != nil && $0.output_shape != nil && $0.apply != nil }
+        case (.entropyModel, LIC_INTERFACE_ENTROPY_MODEL_3):
+            try require(lic_entropy_model_v3.self) {
+                $0.create != nil && $0.destroy != nil && $0.forward != nil && $0.auxiliary_loss != nil && $0.prepare_coding != nil
+                    && $0.encode != nil && $0.decode != nil
             }
+        case (.quantizer, LIC_INTERFACE_QUANTIZER_2):
+            try require(lic_quantizer_v2.self) {
+                $0.create != nil && $0.destroy != nil && $0.surrogate != nil && $0.begin_scope != nil && $0.end_scope != nil
+                    && $0.quantize != nil && $0.dequantize != nil && $0.levels != nil
+            }
+        case (.regularizer, LIC_INTERFACE_REGULARIZER_1):
+            try require(lic_regularizer_v1.self) { $0.create != nil && $0.destroy != nil && $0.loss != nil }
+        case (_, LIC_INTERFACE_TRANSFORM_2), (_, LIC_INTERFACE_ENTROPY_MODEL_2):
+            // ABI 1.1's learned interfaces took no call context; their only users were the built-in plugins.
+            throw LICError("\(id): interface '\(interfaceID)' (ABI 1.1) is no longer run by this host: rebuild the plugin against the ABI 1.2 SDK (lic.transform/3, lic.entropy-model/3)")
         case (.quantizer, LIC_INTERFACE_QUANTIZER_1):
             try require(lic_quantizer_v1.self) { $0.create != nil && $0.destroy != nil && $0.quantize != nil && $0.dequantize != nil }
         case (.entropyModel, LIC_INTERFACE_ENTROPY_MODEL_1):

@@ -4,7 +4,8 @@ import Foundation
 /// The lic_host_services table handed to every plugin: logging, memory and
 /// the entropy coder. Opaque ABI handles are retained Swift objects:
 /// lic_cdf_table* is a CDFTable, lic_symbol_encoder* a SymbolEncoderBox,
-/// lic_symbol_decoder* a SymbolDecoderBox (the last two owned by a CodingSession).
+/// lic_symbol_decoder* a SymbolDecoderBox (the last two owned by a CodingSession),
+/// lic_gaussian_coder* a GaussianTables.
 enum HostServices {
     /// Receives plugin log lines; the CLI routes them to stderr.
     nonisolated(unsafe) static var logSink: @Sendable (lic_log_level, String, String) -> Void = { level, component, message in
@@ -82,7 +83,36 @@ enum HostServices {
                     value.pointee = try SymbolDecoderBox.from(decoder).decoder.decodeBits(count: Int(bits))
                 }
             },
-            tensor_ops: TensorOpsTable.table))
+            tensor_ops: TensorOpsTable.table,
+            gaussian_coder_create: { scales, count, tailMass, out, error in
+                hostCall(error) {
+                    guard let out, let scales, count > 0 else { throw CodingError.invalidArgument("gaussian_coder_create: no scales or output") }
+                    let tables = try GaussianTables(scales: Array(UnsafeBufferPointer(start: scales, count: Int(count))), tailMass: tailMass)
+                    out.pointee = OpaquePointer(Unmanaged.passRetained(tables).toOpaque())
+                }
+            },
+            gaussian_coder_release: { coder in
+                guard let coder else { return }
+                Unmanaged<GaussianTables>.fromOpaque(UnsafeRawPointer(coder)).release()
+            },
+            gaussian_encode: { encoder, coder, scales, symbols, mask, count, error in
+                hostCall(error) {
+                    let box = try SymbolEncoderBox.from(encoder)
+                    try gaussianTables(coder).encode(try buffer(symbols, count), scales: try buffer(scales, count),
+                                                     mask: mask.map { UnsafeBufferPointer(start: $0, count: count) }, into: &box.encoder)
+                }
+            },
+            gaussian_decode: { decoder, coder, scales, symbols, mask, count, error in
+                hostCall(error) {
+                    let box = try SymbolDecoderBox.from(decoder)
+                    try gaussianTables(coder).decode(into: try mutableBuffer(symbols, count), scales: try buffer(scales, count),
+                                                     mask: mask.map { UnsafeBufferPointer(start: $0, count: count) }, from: &box.decoder)
+                }
+            },
+            gaussian_bits: { coder, scale, symbol in
+                guard let coder else { return .infinity }
+                return Unmanaged<GaussianTables>.fromOpaque(UnsafeRawPointer(coder)).takeUnretainedValue().bits(scale: scale, symbol: symbol)
+            }))
         return UnsafePointer(table)
     }()
 
@@ -102,6 +132,11 @@ enum HostServices {
     private static func cdfTable(_ pointer: OpaquePointer?) throws -> CDFTable {
         guard let pointer else { throw CodingError.invalidArgument("NULL probability table") }
         return Unmanaged<CDFTable>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+    }
+
+    private static func gaussianTables(_ pointer: OpaquePointer?) throws -> GaussianTables {
+        guard let pointer else { throw CodingError.invalidArgument("NULL Gaussian coder") }
+        return Unmanaged<GaussianTables>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
     }
 
     private static func cdfTables(_ pointers: UnsafePointer<OpaquePointer?>?, _ count: UInt32) throws -> [CDFTable] {

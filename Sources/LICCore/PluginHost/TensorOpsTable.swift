@@ -240,7 +240,13 @@ extension TensorOpsTable {
             initial = .values(Array(UnsafeBufferPointer(start: values, count: count)))
         default: throw TensorError.invalidArgument("parameter: unknown initializer \(initializer.rawValue)")
         }
-        let parameterGroup: ParameterStore.Group = group == LIC_GROUP_AUXILIARY ? .auxiliary : .main
+        let parameterGroup: ParameterStore.Group
+        switch group {
+        case LIC_GROUP_MAIN: parameterGroup = .main
+        case LIC_GROUP_AUXILIARY: parameterGroup = .auxiliary
+        case LIC_GROUP_REGULARIZER: parameterGroup = .regularizer
+        default: throw TensorError.invalidArgument("parameter: unknown group \(group.rawValue)")
+        }
         return try scope.store.register(fullName, shape: shape, initializer: initial, group: parameterGroup)
     }
 }

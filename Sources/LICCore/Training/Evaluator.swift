@@ -39,7 +39,7 @@ public enum Evaluator {
         public var mean: Result
     }
 
-    public static func evaluate(model: LearnedModel, folder path: String, progress: (String) -> Void = { _ in }) throws -> Report {
+    public static func evaluate(model: Codec, folder path: String, progress: (String) -> Void = { _ in }) throws -> Report {
         let folder = try ImageFolder(path: path)
         var results: [Result] = []
         for index in 0..<folder.count {
@@ -67,12 +67,11 @@ public enum Evaluator {
     }
 
     /// -sum(log2 likelihoods) of the evaluation-mode forward pass.
-    static func estimatedBits(_ model: LearnedModel, _ image: Image) throws -> Double {
+    static func estimatedBits(_ model: Codec, _ input: Image) throws -> Double {
         try GradientMode.withoutGradients {
-            let shape = ImageCodec.paddedShape(width: image.width, height: image.height, channels: image.channels, alignment: model.alignment)
-            let x = try Tensor(zeros: shape)
-            x.withUnsafeMutableBufferPointer { ImageCodec.fillPlanes($0.baseAddress!, from: image, paddedShape: shape) }
-            let out = try model.forward(x, training: false, seed: 0)
+            let image = model.codedChannels(for: input) == input.channels ? input : try input.convertedToRGB()
+            let x = try ImagePlanes.tensor(from: image, alignment: try model.alignment(channels: image.channels))
+            let out = try model.forward(x, context: CallContext(mode: .eval))
             return try out.likelihoods.reduce(0.0) { $0 - Double(try $1.log().sum().scalarValue) } / M_LN2
         }
     }

@@ -43,15 +43,19 @@ public final class Trainer {
         public var mse: Double
         public var aux_loss: Double?
         public var learning_rate: Double
+        /// Each term of the loss by name: "rate" (bpp), "distortion" (MSE), and every regularizer's unweighted value.
+        public var terms: [String: Double]
     }
 
     public let configuration: Configuration
-    public let model: LearnedModel
+    public let model: Codec
     /// Seconds trained before this run (restored on resume).
     private var elapsedBefore = 0.0
     let images: ImageFolder
     let optimizer: Adam
     let auxiliaryOptimizer: Adam
+    /// One optimizer per regularizer that has parameters of its own, by name.
+    let regularizerOptimizers: [String: Adam]
     public private(set) var step = 0
     /// Progress lines (the CLI prints them to stderr).
     public var progress: (String) -> Void = { _ in }
@@ -59,6 +63,10 @@ public final class Trainer {
     static let mainState = "optimizer.safetensors"
     static let auxiliaryState = "optimizer-aux.safetensors"
     static let log = "train.jsonl"
+    /// The descriptor the run started from (with its [[regularizer]] sections, which model.toml omits).
+    static let trainingDescriptor = "train.toml"
+    /// The regularizers' own parameters (not part of the model).
+    static let regularizerState = "regularizers.safetensors"
 
     public init(_ configuration: Configuration) throws {
         guard configuration.steps != nil || configuration.timeBudget != nil else {
@@ -74,7 +82,14 @@ public final class Trainer {
         auxiliaryOptimizer = Adam(learningRate: Float(configuration.auxiliaryLearningRate))
         let output = configuration.output
         if configuration.resume {
-            model = try LearnedModel.load(directory: output)
+            let saved = output + "/" + Self.trainingDescriptor
+            let descriptor = try PipelineDescriptor.load(path: FileManager.default.fileExists(atPath: saved) ? saved : output + "/" + Codec.descriptorFile)
+            model = try Codec(descriptor: descriptor, training: true)
+            try model.store.load(from: output + "/" + Codec.weightsFile)
+            if model.store.all.contains(where: { $0.group == .regularizer }) {
+                try model.store.load(from: output + "/" + Self.regularizerState, groups: [.regularizer])
+            }
+            model.weightsChanged()
             let state = try SafeTensorsFile.read(path: output + "/" + Self.mainState)
             try optimizer.importState(tensors: state.tensors, metadata: state.metadata)
             let auxiliary = try SafeTensorsFile.read(path: output + "/" + Self.auxiliaryState)
@@ -83,7 +98,7 @@ public final class Trainer {
                 throw LICError("\(output)/\(Self.mainState): no train.step in the metadata; cannot resume")
             }
             // The three files are written one after the other: a crash between them leaves them at different steps.
-            let weightsStep = try SafeTensorsFile.read(path: output + "/" + LearnedModel.weightsFile).metadata["train.step"]
+            let weightsStep = try SafeTensorsFile.read(path: output + "/" + Codec.weightsFile).metadata["train.step"]
             guard weightsStep == String(saved), auxiliary.metadata["train.step"] == String(saved) else {
                 throw LICError("\(output): the checkpoint files are from different steps (weights \(weightsStep ?? "?"), optimizer \(saved), auxiliary \(auxiliary.metadata["train.step"] ?? "?")); cannot resume safely")
             }
@@ -94,10 +109,22 @@ public final class Trainer {
             elapsedBefore = state.metadata["train.elapsed_s"].flatMap(Double.init) ?? 0
         } else {
             guard let pipeline = configuration.pipeline else { throw LICError("lic train: give --pipeline (or --resume)") }
-            model = try LearnedModel(descriptor: PipelineDescriptor.load(path: pipeline))
+            model = try Codec(descriptor: PipelineDescriptor.load(path: pipeline), training: true)
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            do {
+                try Data(contentsOf: URL(fileURLWithPath: pipeline)).write(to: URL(fileURLWithPath: output + "/" + Self.trainingDescriptor), options: .atomic)
+            } catch {
+                throw LICError("\(output): cannot keep a copy of the training descriptor: \(error.localizedDescription)")
+            }
         }
-        guard configuration.crop % model.alignment == 0 else {
-            throw LICError("lic train: --crop \(configuration.crop) must be a multiple of \(model.alignment) for this model")
+        var optimizers: [String: Adam] = [:]
+        for regularizer in model.regularizers where model.store.all.contains(where: { $0.component == regularizer.parameterPrefix }) {
+            optimizers[regularizer.name] = Adam(learningRate: Float(regularizer.learningRate))
+        }
+        regularizerOptimizers = optimizers
+        let alignment = try model.alignment()
+        guard configuration.crop % alignment == 0 else {
+            throw LICError("lic train: --crop \(configuration.crop) must be a multiple of \(alignment) for this model")
         }
         try prepareLog()
     }
@@ -151,24 +178,48 @@ public final class Trainer {
         return last
     }
 
-    /// One optimizer step on batch `step`.
+    /// One optimizer step on batch `step`: for alternating regularizers
+    /// first a fitting step on their own parameters (the codec's tensors
+    /// detached), then the codec's step on lambda * 255^2 * MSE + bpp + the
+    /// weighted regularizer terms (alternating regularizers' parameters
+    /// frozen), then the auxiliary step.
     func trainStep(elapsed: Double) throws -> StepRecord {
         let (batch, crop) = (configuration.batch, configuration.crop)
         let x = try images.batch(size: batch, crop: crop, seed: configuration.seed, step: step)
         let rate = configuration.learningRate * configuration.schedule.factor(atStep: step)
         optimizer.learningRate = Float(rate)
         model.store.zeroGradients()
-        let out = try model.forward(x, training: true, seed: configuration.seed &+ UInt64(step))
+        let context = CallContext(mode: .train, seed: configuration.seed &+ UInt64(step), step: step, lambda: configuration.lambda)
+        let out = try model.forward(x, context: context)
+
+        for regularizer in model.regularizers where regularizer.alternates {
+            let detached = out.tensors.mapValues { $0.detached() }
+            guard let fit = try regularizer.fitLoss(detached, context: context) else { continue }
+            try fit.backward()
+            try stepRegularizer(regularizer)
+            model.store.zeroGradients()
+        }
+
         let bits = try out.likelihoods.map { try $0.log().sum() }.reduce(Tensor(scalar: 0), +)
         let bpp = try bits * Float(-1 / (M_LN2 * Double(batch * crop * crop)))
         let mse = try (out.xHat - x).squared().mean()
-        let loss = try mse * Float(configuration.lambda * 255 * 255) + bpp
+        var loss = try mse * Float(configuration.lambda * 255 * 255) + bpp
+        var terms: [String: Double] = ["rate": Double(try bpp.scalarValue), "distortion": Double(try mse.scalarValue)]
+        let frozen = model.regularizers.filter(\.alternates).map(\.parameterPrefix)
+        frozen.forEach { model.store.setFrozen(true, component: $0) }
+        defer { frozen.forEach { model.store.setFrozen(false, component: $0) } }
+        for regularizer in model.regularizers {
+            let term = try regularizer.loss(out.tensors, context: context)
+            terms[regularizer.name] = Double(try term.scalarValue)
+            loss = try loss + term * Float(regularizer.weight)
+        }
         let lossValue = try loss.scalarValue
         guard lossValue.isFinite else {
             throw LICError("training diverged: the loss is \(lossValue) at step \(step + 1) (try a lower --lr or a smaller --lambda)")
         }
         try loss.backward()
         try model.store.step(.main, optimizer: optimizer, clipNorm: configuration.clip)
+        for regularizer in model.regularizers where !regularizer.alternates { try stepRegularizer(regularizer) }
         var auxiliaryValue: Double?
         if let auxiliary = try model.auxiliaryLoss() {
             auxiliaryValue = Double(try auxiliary.scalarValue)
@@ -177,10 +228,16 @@ public final class Trainer {
         }
         model.weightsChanged()
         step += 1
-        let mseValue = Double(try mse.scalarValue)
-        return StepRecord(step: step, elapsed_s: elapsed, loss: Double(lossValue), bpp: Double(try bpp.scalarValue),
+        let mseValue = terms["distortion"]!
+        return StepRecord(step: step, elapsed_s: elapsed, loss: Double(lossValue), bpp: terms["rate"]!,
                           psnr: 10 * Foundation.log10(1 / max(mseValue, 1e-10)), mse: mseValue, aux_loss: auxiliaryValue,
-                          learning_rate: rate)
+                          learning_rate: rate, terms: terms)
+    }
+
+    /// An optimizer step on a regularizer's own parameters (if it has any).
+    private func stepRegularizer(_ regularizer: RegularizerNode) throws {
+        guard let optimizer = regularizerOptimizers[regularizer.name] else { return }
+        try model.store.step(.regularizer, optimizer: optimizer, component: regularizer.parameterPrefix)
     }
 
     /// Saves the model and both optimizers' state (atomically, file by file).
@@ -188,6 +245,9 @@ public final class Trainer {
         let output = configuration.output
         let stamp = ["train.step": String(step)]
         try model.save(to: output, metadata: stamp)
+        if model.store.all.contains(where: { $0.group == .regularizer }) {
+            try model.store.save(to: output + "/" + Self.regularizerState, metadata: stamp, groups: [.regularizer])
+        }
         let main = optimizer.exportState()
         var metadata = main.metadata.merging(stamp) { $1 }.merging(Self.settings(configuration)) { $1 }
         metadata["train.elapsed_s"] = String(elapsed)

@@ -12,6 +12,8 @@ public final class ParameterStore: @unchecked Sendable {
         case main
         /// Trained by an auxiliary loss only (e.g. entropy-bottleneck quantiles).
         case auxiliary
+        /// A training regularizer's own parameters, with an optimizer of their own.
+        case regularizer
     }
 
     public enum Initializer: Sendable {
@@ -84,11 +86,12 @@ public final class ParameterStore: @unchecked Sendable {
     /// The parameters of `group` that are trained (not frozen).
     public func trainable(_ group: Group) -> [Entry] { all.filter { $0.group == group && $0.tensor.requiresGrad } }
 
-    /// Clips the global gradient norm of `group` to `maxNorm` (if given) and
-    /// applies one optimizer step to it; returns the norm before clipping.
+    /// Clips the global gradient norm of `group` (only `component`'s
+    /// parameters, when given) to `maxNorm` (if given) and applies one
+    /// optimizer step to it; returns the norm before clipping.
     @discardableResult
-    public func step(_ group: Group, optimizer: Adam, clipNorm maxNorm: Double? = nil) throws -> Double {
-        let trained = trainable(group).filter { $0.tensor.grad != nil }
+    public func step(_ group: Group, optimizer: Adam, clipNorm maxNorm: Double? = nil, component: String? = nil) throws -> Double {
+        let trained = trainable(group).filter { $0.tensor.grad != nil && (component == nil || $0.component == component) }
         let gradients = trained.map { entry in
             entry.tensor.grad!.withUnsafeMutableBufferPointer { $0 }
         }
@@ -106,20 +109,22 @@ public final class ParameterStore: @unchecked Sendable {
         return norm
     }
 
-    /// Writes every parameter (and `metadata`) as a safetensors file.
-    public func save(to path: String, metadata: [String: String] = [:]) throws {
+    /// Writes the parameters of `groups` (and `metadata`) as a safetensors file.
+    public func save(to path: String, metadata: [String: String] = [:], groups: Set<Group> = Set(Group.allCases)) throws {
         var tensors: [String: SafeTensorsFile.Tensor] = [:]
-        for entry in all { tensors[entry.name] = SafeTensorsFile.Tensor(shape: entry.tensor.shape, values: entry.tensor.values) }
+        for entry in all where groups.contains(entry.group) { tensors[entry.name] = SafeTensorsFile.Tensor(shape: entry.tensor.shape, values: entry.tensor.values) }
         try SafeTensorsFile(tensors: tensors, metadata: metadata).write(to: path)
     }
 
     /// Loads values for every registered parameter from `path`; a missing
     /// tensor, a shape mismatch or (with `strict`) an unknown tensor is an
     /// error naming it. Returns the file's metadata.
+    /// Only the parameters of `groups` are read (the others keep their values).
     @discardableResult
-    public func load(from path: String, strict: Bool = true) throws -> [String: String] {
+    public func load(from path: String, strict: Bool = true, groups: Set<Group> = [.main, .auxiliary]) throws -> [String: String] {
         let file = try SafeTensorsFile.read(path: path)
-        for entry in all {
+        let chosen = all.filter { groups.contains($0.group) }
+        for entry in chosen {
             guard let stored = file.tensors[entry.name] else {
                 throw CheckpointError(path: path, tensor: entry.name, message: "missing from the checkpoint")
             }
@@ -131,7 +136,7 @@ public final class ParameterStore: @unchecked Sendable {
             }
         }
         if strict {
-            let known = Set(all.map(\.name))
+            let known = Set(chosen.map(\.name))
             if let unknown = file.tensors.keys.sorted().first(where: { !known.contains($0) && !$0.hasPrefix("adam/") }) {
                 throw CheckpointError(path: path, tensor: unknown, message: "is not a parameter of this model")
             }

@@ -1,0 +1,234 @@
+import Foundation
+import LICTensor
+
+/// Running the graph: the same stages in the same order for training,
+/// evaluation, encoding and decoding.
+extension Codec {
+    /// The named tensors of one forward pass: "x", every stage's outputs,
+    /// and for each entropy stage reading latent L: "L.likelihoods",
+    /// "L.means", "L.scales" (where the model gives them).
+    public struct ForwardPass {
+        public var tensors: [String: Tensor]
+        public var xHat: Tensor { tensors["x_hat"]! }
+        /// Every entropy stage's likelihoods, in execution order.
+        public var likelihoods: [Tensor]
+    }
+
+    /// Training (the quantizer's surrogate, noise from context.seed) or
+    /// evaluation (hard quantization) forward pass over x [B, C, H, W].
+    public func forward(_ x: Tensor, context: CallContext) throws -> ForwardPass {
+        var context = context
+        (context.width, context.height) = (x.shape[3], x.shape[2])
+        var tensors: [String: Tensor] = ["x": x]
+        var likelihoods: [Tensor] = []
+        for (index, (stage, node)) in zip(stages, nodes).enumerated() {
+            let stageContext = context.forStage(index)
+            try run(stage) {
+                switch node {
+                case .transform(let transform):
+                    tensors[stage.outputs[0]] = try transform.apply(stage.inputs.map { tensors[$0]! }, context: stageContext)
+                case .entropy(let entropy):
+                    let result = try entropy.forward(tensors[stage.inputs[0]]!, condition: stage.inputs.dropFirst().first.map { tensors[$0]! },
+                                                     quantizer: quantizer, context: stageContext)
+                    guard let stageLikelihoods = result.likelihoods else { throw LICError("forward returned no likelihoods") }
+                    publish(result, of: stage, into: &tensors)
+                    likelihoods.append(stageLikelihoods)
+                }
+            }
+        }
+        return ForwardPass(tensors: tensors, likelihoods: likelihoods)
+    }
+
+    private func publish(_ result: EntropyResult, of stage: Stage, into tensors: inout [String: Tensor]) {
+        let latent = stage.inputs[0]
+        tensors[stage.outputs[0]] = result.yHat
+        tensors["\(latent).likelihoods"] = result.likelihoods
+        tensors["\(latent).means"] = result.means
+        tensors["\(latent).scales"] = result.scales
+    }
+
+    private func run<R>(_ stage: Stage, _ body: () throws -> R) throws -> R {
+        do { return try body() } catch { throw LICError("[\(stage.name)] \(stage.componentID): \(error)") }
+    }
+
+    /// The sum of the entropy models' auxiliary losses (nil when none has one).
+    public func auxiliaryLoss() throws -> Tensor? {
+        var total: Tensor?
+        for case .entropy(let node) in nodes {
+            if let loss = try node.auxiliaryLoss(context: CallContext(mode: .train)) { total = try total.map { try $0 + loss } ?? loss }
+        }
+        return total
+    }
+
+    // MARK: Alignment
+
+    /// Spatial sizes the image is padded to a multiple of, for `channels`
+    /// image channels: every transform's alignment, scaled to image pixels.
+    public func alignment(channels: Int = 3) throws -> Int {
+        let probe = 1 << 12
+        let shapes = try shapes(for: [1, channels, probe, probe])
+        var alignment = 1
+        for (stage, node) in zip(stages, nodes) {
+            guard case .transform(let transform) = node, let input = shapes[stage.inputs[0]], input.count == 4, input[2] > 0 else { continue }
+            let factor = max(1, probe / input[2])
+            alignment = Self.lcm(alignment, transform.alignment * factor)
+        }
+        return alignment
+    }
+
+    private static func lcm(_ a: Int, _ b: Int) -> Int {
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        return a / gcd(a, b) * b
+    }
+
+    /// Every tensor's shape for an input of `xShape`, without computing anything.
+    func shapes(for xShape: [Int]) throws -> [String: [Int]] {
+        var shapes: [String: [Int]] = ["x": xShape]
+        for (stage, node) in zip(stages, nodes) {
+            try run(stage) {
+                switch node {
+                case .transform(let transform): shapes[stage.outputs[0]] = try transform.outputShape(for: shapes[stage.inputs[0]]!)
+                case .entropy: shapes[stage.outputs[0]] = shapes[stage.inputs[0]]!
+                }
+            }
+        }
+        return shapes
+    }
+
+    /// The channel count the codec codes an image with: its own, or RGB for
+    /// codecs built for three channels (gray and RGBA are converted).
+    func codedChannels(for image: Image) -> Int {
+        (try? shapes(for: [1, image.channels, 64, 64])) != nil ? image.channels : 3
+    }
+
+    // MARK: Coding
+
+    public struct Encoded {
+        public var bytes: [UInt8]
+        /// Exactly what the decoder will produce.
+        public var reconstruction: Image
+    }
+
+    /// Encodes an image; the reconstruction is exactly what decode gives.
+    public func encode(_ input: Image) throws -> Encoded {
+        let image = codedChannels(for: input) == input.channels ? input : try input.convertedToRGB()
+        return try GradientMode.withoutGradients {
+            try prepareCoding()
+            let x = try ImagePlanes.tensor(from: image, alignment: try alignment(channels: image.channels))
+            var context = CallContext(mode: .encode)
+            (context.width, context.height) = (x.shape[3], x.shape[2])
+            var tensors: [String: Tensor] = ["x": x]
+            let session = CodingSession()
+            for (index, (stage, node)) in zip(stages, nodes).enumerated() {
+                try run(stage) {
+                    switch node {
+                    case .transform(let transform):
+                        tensors[stage.outputs[0]] = try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index))
+                    case .entropy(let entropy):
+                        publish(try entropy.encode(tensors[stage.inputs[0]]!, condition: stage.inputs.dropFirst().first.map { tensors[$0]! },
+                                                   quantizer: quantizer, session: session, context: context.forStage(index)),
+                                of: stage, into: &tensors)
+                    }
+                }
+            }
+            let reconstruction = try ImagePlanes.image(from: tensors["x_hat"]!, width: image.width, height: image.height, channels: image.channels)
+            var streams = hasWeights ? [] : [ContainerStream(tag: Container.pipelineTag, bytes: Array(canonicalText.utf8))]
+            for (index, bytes) in session.finishedStreams().enumerated() {
+                streams.append(ContainerStream(tag: Container.streamTag(index), bytes: bytes))
+            }
+            let container = Container(modelID: Array(modelID().prefix(Container.modelIDSize)), width: image.width, height: image.height,
+                                      channels: image.channels, bitDepth: 8, streams: streams)
+            return Encoded(bytes: try container.serialized(), reconstruction: reconstruction)
+        }
+    }
+
+    /// Decodes a file coded by this codec (its identity must match). Memory
+    /// is proportional to width x height, bounded by `maxPixels` (at most
+    /// Image.maxPixels), checked before anything is allocated.
+    public func decode(_ bytes: [UInt8], source: String, maxPixels: Int = Image.maxPixels) throws -> Image {
+        try decode(Self.parse(bytes, source: source, maxPixels: maxPixels), source: source)
+    }
+
+    /// Decodes a file with the codec it embeds (a weightless pipeline, built
+    /// from plugins already on the search path: an embedded descriptor
+    /// cannot name plugin files), or with `codec` when given.
+    public static func decode(_ bytes: [UInt8], source: String, codec given: Codec? = nil,
+                              maxPixels: Int = Image.maxPixels) throws -> (image: Image, codec: Codec) {
+        let container = try parse(bytes, source: source, maxPixels: maxPixels)
+        let codec = try given ?? embeddedCodec(of: container, source: source)
+        return (try codec.decode(container, source: source), codec)
+    }
+
+    private static func parse(_ bytes: [UInt8], source: String, maxPixels: Int) throws -> Container {
+        let container: Container
+        do { container = try Container(parsing: bytes) } catch { throw LICError("\(source): \(error)") }
+        guard container.width * container.height <= maxPixels else {
+            throw LICError("\(source): the image is \(container.width)x\(container.height), more than the \(maxPixels) pixels allowed")
+        }
+        return container
+    }
+
+    private static func embeddedCodec(of container: Container, source: String) throws -> Codec {
+        guard let stream = container.streams.first, stream.tag == Container.pipelineTag else {
+            throw LICError("\(source): the file does not embed its pipeline (a learned model's file); name the model with --model")
+        }
+        guard let text = String(validating: stream.bytes, as: UTF8.self) else {
+            throw LICError("\(source): the embedded pipeline is not UTF-8 text")
+        }
+        // Parsed as embedded: no `plugins` key, so a file can never make us load a library.
+        let codec = try Codec(descriptor: PipelineDescriptor.parse(text, source: "\(source) (embedded pipeline)", baseDirectory: nil))
+        guard codec.canonicalText == text, !codec.hasWeights else {
+            throw LICError("\(source): the embedded pipeline is not in canonical form (damaged or forged)")
+        }
+        return codec
+    }
+
+    private func decode(_ container: Container, source: String) throws -> Image {
+        let id = Array(modelID().prefix(Container.modelIDSize))
+        guard container.modelID == id else {
+            throw LICError("\(source): wrong model: the file was coded by model \(Self.hex(container.modelID)), this one is \(Self.hex(id))")
+        }
+        let coded = container.streams.filter { $0.tag != Container.pipelineTag }.map(\.bytes)
+        return try GradientMode.withoutGradients {
+            try prepareCoding()
+            let xShape = ImagePlanes.paddedShape(width: container.width, height: container.height, channels: container.channels,
+                                                 alignment: try alignment(channels: container.channels))
+            let shapes = try shapes(for: xShape)
+            var context = CallContext(mode: .decode)
+            (context.width, context.height) = (xShape[3], xShape[2])
+            var tensors: [String: Tensor] = [:]
+            let session = CodingSession(decoding: coded)
+            do {
+                for (index, (stage, node)) in zip(stages, nodes).enumerated() {
+                    try run(stage) {
+                        switch node {
+                        case .transform(let transform):
+                            // Stages that need the image (the encoder's side) do not run.
+                            guard stage.inputs.allSatisfy({ tensors[$0] != nil }) else { return }
+                            tensors[stage.outputs[0]] = try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index))
+                        case .entropy(let entropy):
+                            let condition = try stage.inputs.dropFirst().first.map { name in
+                                guard let tensor = tensors[name] else { throw LICError("its condition '\(name)' cannot be computed while decoding") }
+                                return tensor
+                            }
+                            publish(try entropy.decode(shape: shapes[stage.inputs[0]]!, condition: condition, quantizer: quantizer,
+                                                       session: session, context: context.forStage(index)),
+                                    of: stage, into: &tensors)
+                        }
+                    }
+                }
+                guard session.openedDecoderCount == coded.count, session.unconsumedStreams.isEmpty else {
+                    throw LICError("corrupt data: the model read \(session.openedDecoderCount) of \(coded.count) stream(s) and did not end cleanly")
+                }
+                guard let xHat = tensors["x_hat"] else { throw LICError("x_hat cannot be computed from the coded streams") }
+                return try ImagePlanes.image(from: xHat, width: container.width, height: container.height, channels: container.channels)
+            } catch {
+                throw LICError("\(source): cannot decode: \(error)")
+            }
+        }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,71 @@
+import CLIC
+import LICTensor
+
+/// A transform stage: "lic.transform/1" (fills a host buffer; not
+/// differentiable, so gradients stop there) or "lic.transform/3"
+/// (computes with host ops on the tape, with the call context).
+final class TransformNode: ComponentInstance {
+    private enum Table {
+        case v1(UnsafePointer<lic_transform_v1>)
+        case v3(UnsafePointer<lic_transform_v3>)
+    }
+    private let table: Table
+
+    init(_ entry: PluginRegistry.Entry, params: ParamSetStorage, prefix: String, store: ParameterStore) throws {
+        switch entry.info.interfaceID {
+        case LIC_INTERFACE_TRANSFORM_1:
+            let t = Self.table(entry, as: lic_transform_v1.self)
+            table = .v1(t)
+            try super.init(entry, params: params, prefix: prefix, store: store, create: t.pointee.create, destroy: t.pointee.destroy)
+        default:
+            let t = Self.table(entry, as: lic_transform_v3.self)
+            table = .v3(t)
+            try super.init(entry, params: params, prefix: prefix, store: store, create: t.pointee.create, destroy: t.pointee.destroy)
+        }
+    }
+
+    var alignment: Int {
+        switch table {
+        case .v1(let t): max(1, Int(t.pointee.alignment(instance)))
+        case .v3(let t): max(1, Int(t.pointee.alignment(instance)))
+        }
+    }
+
+    func outputShape(for input: [Int]) throws -> [Int] {
+        var output = [Int64](repeating: -1, count: input.count)
+        let shape = input.map(Int64.init)
+        try callPlugin(info.id, "output_shape") { error in
+            output.withUnsafeMutableBufferPointer { out in
+                switch table {
+                case .v1(let t): t.pointee.output_shape(instance, UInt32(shape.count), shape, out.baseAddress, error)
+                case .v3(let t): t.pointee.output_shape(instance, UInt32(shape.count), shape, out.baseAddress, error)
+                }
+            }
+        }
+        guard output.allSatisfy({ $0 >= 0 && $0 <= Int64(Image.maxPixels * 4) }) else {
+            throw LICError("\(info.id): output_shape gave an invalid shape \(output) for input \(input)")
+        }
+        return output.map { Int($0) }
+    }
+
+    func apply(_ inputs: [Tensor], context: CallContext) throws -> Tensor {
+        switch table {
+        case .v1(let t):
+            guard inputs.count == 1 else { throw LICError("\(info.id): a lic.transform/1 component takes one input, the stage gives \(inputs.count)") }
+            let output = try Tensor(zeros: try outputShape(for: inputs[0].shape))
+            var inputView = inputs[0].cView, outputView = output.cView
+            try callPlugin(info.id, "forward") { t.pointee.forward(instance, &inputView, &outputView, $0) }
+            return output
+        case .v3(let t):
+            var output: OpaquePointer?
+            try withHandles(inputs) { handles in
+                try context.withC { c in
+                    try withUnsafeMutablePointer(to: &output) { out in
+                        try callPluginReturning(info.id, "apply", [out]) { t.pointee.apply(instance, c, handles, UInt32(handles.count), out, $0) }
+                    }
+                }
+            }
+            return try adopt(output, info.id, "apply")
+        }
+    }
+}
