@@ -19,6 +19,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 for the model identity (BoringSSL, ~7x the hand-written one).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The plugin ABI headers as a Clang module (header-only).
@@ -35,7 +37,9 @@ let package = Package(
         // dladdr, to find the built-in plugin directory beside our own binary.
         .target(name: "CLicPlatform", linkerSettings: [.linkedLibrary("dl")]),
         // LICPluginKit only for swiftRuntimeName: host and plugins must name the runtime the same way.
-        .target(name: "LICCore", dependencies: ["CLIC", "CLTDL", "CLicPNG", "CLicPlatform", "LICPluginKit", "LICTensor"]),
+        // Crypto (swift-crypto) for SHA-256: the model identity hashes every weight on each --model encode/decode.
+        .target(name: "LICCore", dependencies: ["CLIC", "CLTDL", "CLicPNG", "CLicPlatform", "LICPluginKit", "LICTensor",
+                                                .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "lic", dependencies: [
             "LICCore", "LICTensor", "CLIC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

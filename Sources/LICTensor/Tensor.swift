@@ -1,4 +1,7 @@
 import CDNNL
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A dense float32 tensor in logical NCHW order (row-major, contiguous).
 ///
@@ -97,24 +100,34 @@ final class TensorStorage: @unchecked Sendable {
     let count: Int
 
     init(count: Int) throws {
-        _ = Self.allocatorTuned
-        guard count >= 0, count <= Self.maxElements else { throw TensorError.shape("cannot allocate \(count) elements") }
+        pointer = try Self.allocate(count)
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: count)
     }
 
     /// Memory whose contents the caller overwrites completely (skips zeroing).
     init(uninitializedCount count: Int) throws {
-        _ = Self.allocatorTuned
-        guard count >= 0, count <= Self.maxElements else { throw TensorError.shape("cannot allocate \(count) elements") }
+        pointer = try Self.allocate(count)
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { free(pointer) }
+
+    /// Room for `count` floats, 64-byte aligned (oneDNN's preference). A
+    /// refusal throws `outOfMemory` instead of aborting the process, as
+    /// `UnsafeMutableRawPointer.allocate` would: a plugin asking for a huge
+    /// tensor gets an error status back.
+    private static func allocate(_ count: Int) throws -> UnsafeMutablePointer<Float> {
+        _ = Self.allocatorTuned
+        guard count >= 0, count <= Self.maxElements else { throw TensorError.shape("cannot allocate \(count) elements") }
+        // At most 2^32 * 4 bytes: no overflow.
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+            throw TensorError.outOfMemory("cannot allocate \(count) elements (\(bytes) bytes)")
+        }
+        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
 
     /// Training frees and reallocates the same activation sizes every step.
     /// glibc would serve each large block with a fresh mmap (page faults and

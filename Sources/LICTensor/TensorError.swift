@@ -10,12 +10,15 @@ public enum TensorError: Error, CustomStringConvertible, Sendable {
     case backend(String)
     /// An argument outside its allowed range.
     case invalidArgument(String)
+    /// The system refused the memory (a tensor's storage, within the element limit).
+    case outOfMemory(String)
 
     public var description: String {
         switch self {
         case .shape(let message): return "shape error: \(message)"
         case .backend(let message): return "backend error: \(message)"
         case .invalidArgument(let message): return "invalid argument: \(message)"
+        case .outOfMemory(let message): return "out of memory: \(message)"
         }
     }
 }

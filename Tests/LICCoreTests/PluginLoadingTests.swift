@@ -1,3 +1,4 @@
+import CLIC
 import Foundation
 import Testing
 @testable import LICCore
@@ -73,15 +74,37 @@ import Testing
         #expect(registry.refusals.count == 1 && registry.refusals[0].path.hasSuffix("libb-bad.so"))
     }
 
-    @Test func aPluginThatFailsWithoutAMessageIsStillReported() throws {
-        let path = try bogus("FAIL_SILENTLY")
+    /// The default pipeline with the bogus quantizer from `path` in place of the uniform one.
+    func bogusQuantizerPipeline(_ path: String) throws -> PipelineDescriptor {
         let text = DefaultPipeline.text
             .replacingOccurrences(of: "name = \"classical-dct\"", with: "name = \"x\"\nplugins = [\"\(path)\"]")
             .replacingOccurrences(of: "plugin = \"lic.quantizer.uniform\"\nstep = 0.05", with: "plugin = \"org.test.quantizer.round\"")
-        let pipeline = try Pipeline(descriptor: PipelineDescriptor.parse(text, source: "t.toml", baseDirectory: "/"))
+        return try PipelineDescriptor.parse(text, source: "t.toml", baseDirectory: "/")
+    }
+
+    @Test func aPluginThatFailsWithoutAMessageIsStillReported() throws {
+        let pipeline = try Pipeline(descriptor: bogusQuantizerPipeline(try bogus("FAIL_SILENTLY")))
         let image = try TestSupport.syntheticImage(width: 8, height: 8, channels: 1)
         let error = #expect(throws: LICError.self) { try ImageCodec.encode(image, with: pipeline) }
         #expect(error?.message.contains("without a message") == true)
+    }
+
+    /// A create that reports three times: the first report is kept and the
+    /// broken fill-once rule is named. (Fresh registries: the variants share a component id.)
+    @Test func aPluginThatReportsMoreThanOnceIsNamedForIt() throws {
+        let descriptor = try bogusQuantizerPipeline(try bogus("FILL_THRICE"))
+        let error = #expect(throws: LICError.self) { try Pipeline(descriptor: descriptor, registry: PluginRegistry()) }
+        #expect(error?.message == "org.test.quantizer.round: create: first report "
+            + "(the component reported 3 errors for one failure, breaking the fill-once rule)")
+    }
+
+    /// A create that reports an error and returns LIC_OK is not trusted as a success.
+    @Test func aPluginThatReportsAnErrorButReturnsOKIsRefused() throws {
+        let descriptor = try bogusQuantizerPipeline(try bogus("FILL_ON_SUCCESS"))
+        let error = #expect(throws: LICError.self) { try Pipeline(descriptor: descriptor, registry: PluginRegistry()) }
+        #expect(error?.message == "org.test.quantizer.round: create: the component reported an error but returned LIC_OK: report on success")
+        // The same library built without the defect makes a working pipeline.
+        _ = try Pipeline(descriptor: bogusQuantizerPipeline(try bogus(nil)), registry: PluginRegistry())
     }
 
     @Test func theBuiltinSwiftPluginReportsTheHostsRuntime() throws {
@@ -89,6 +112,43 @@ import Testing
         try registry.load(PluginSearchPath(locations: PluginSearchPath.builtinDirectories().map { .directory($0, .builtinPlugins) }))
         #expect(registry.component("lic.transform.dct")?.runtime == DescriptorReader.hostSwiftRuntime)
         #expect(DescriptorReader.hostSwiftRuntime == "swift-6.3")
+    }
+}
+
+/// callPlugin against callees that keep or break the error rules of lic_plugin.h.
+@Suite struct PluginCallTests {
+    /// The error callPlugin throws, or nil if it returned.
+    func outcome(_ body: (UnsafeMutablePointer<lic_error>) -> lic_status) -> String? {
+        do {
+            try callPlugin("org.test.c", "forward", body)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func successAndSingleReportsPassThrough() {
+        #expect(outcome { _ in LIC_OK } == nil)
+        #expect(outcome { lic_error_set($0, LIC_ERROR_CORRUPT_DATA, "bad stream") } == "org.test.c: forward: bad stream")
+    }
+
+    @Test func brokenRulesAreNamed() {
+        #expect(outcome { _ in LIC_ERROR_INTERNAL } == "org.test.c: forward: failed with status 5 without a message")
+        #expect(outcome { lic_error_set($0, LIC_ERROR_INTERNAL, nil) } == "org.test.c: forward: failed with status 5 without a message")
+        #expect(outcome { error in
+            lic_error_set(error, LIC_ERROR_UNSUPPORTED, "first")
+            return lic_error_set(error, LIC_ERROR_INTERNAL, "second")
+        } == "org.test.c: forward: first (the component reported 2 errors for one failure, breaking the fill-once rule)")
+        #expect(outcome { error in
+            lic_error_set(error, LIC_ERROR_INTERNAL, "oops")
+            return LIC_OK
+        } == "org.test.c: forward: the component reported an error but returned LIC_OK: oops")
+        #expect(outcome { error in
+            lic_error_set(error, LIC_ERROR_INTERNAL, "oops")
+            lic_error_set(error, LIC_ERROR_INTERNAL, "again")
+            return LIC_OK
+        } == "org.test.c: forward: the component reported an error but returned LIC_OK: oops "
+            + "(the component reported 2 errors for one call, breaking the fill-once rule)")
     }
 }
 

@@ -60,6 +60,67 @@ import LICTensor
         #expect(ops.unary(lic_unary_op(rawValue: 999), 0, a, &out, &error) != LIC_OK && error.fill_count == 1)
     }
 
+    /// One call expected to fail: its status, how often it filled the sink,
+    /// the message, and what it left in the output.
+    func failure(_ body: (UnsafeMutablePointer<OpaquePointer?>, UnsafeMutablePointer<lic_error>) -> lic_status)
+        -> (status: lic_status, fills: UInt32, message: String, out: OpaquePointer?) {
+        var out = OpaquePointer(bitPattern: 0x40)  // a failed op must clear it
+        var error = lic_error()
+        error.struct_size = UInt32(MemoryLayout<lic_error>.size)
+        let status = body(&out, &error)
+        let message = withUnsafeBytes(of: error.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return (status, error.fill_count, message, out)
+    }
+
+    /// Shapes that fail before any memory is asked for: the plugin gets
+    /// INVALID_ARGUMENT and one report, and the host does not abort.
+    @Test func impossibleShapesAreInvalidArguments() {
+        let shapes: [[Int64]] = [
+            [1 << 31, 1 << 31],         // 2^62 elements: past maxElements (2^32)
+            [(1 << 32) + 1],            // one element past maxElements
+            [1 << 32, 1 << 32],         // 2^64: the product overflows
+            [Int64.max, Int64.max, 2],  // overflows at once
+            [4, -1],                    // a negative size
+            [1, 1, 1, 1, 1, 1, 1, 1, 1],  // rank 9
+        ]
+        for shape in shapes {
+            let result = failure { ops.create(UInt32(shape.count), shape, nil, $0, $1) }
+            #expect(result.status == LIC_ERROR_INVALID_ARGUMENT, "\(shape)")
+            #expect(result.fills == 1 && result.out == nil, "\(shape)")
+            #expect(result.message.hasPrefix("shape error: "), "\(shape): \(result.message)")
+        }
+    }
+
+    @Test func tensorErrorsMapToTheirStatus() {
+        #expect(TensorOpsTable.status(for: TensorError.outOfMemory("refused")) == LIC_ERROR_OUT_OF_MEMORY)
+        #expect(TensorOpsTable.status(for: TensorError.shape("bad")) == LIC_ERROR_INVALID_ARGUMENT)
+        #expect(TensorOpsTable.status(for: TensorError.invalidArgument("bad")) == LIC_ERROR_INVALID_ARGUMENT)
+        #expect(TensorOpsTable.status(for: TensorError.backend("dnnl_primitive_create")) == LIC_ERROR_INTERNAL)
+        #expect(TensorOpsTable.status(for: LICError("from a custom op")) == LIC_ERROR_INTERNAL)
+        // Through an op: a NULL tensor is the caller's mistake.
+        #expect(failure { ops.unary(LIC_UNARY_EXP, 0, nil, $0, $1) }.status == LIC_ERROR_INVALID_ARGUMENT)
+    }
+
+    /// 2^32 elements passes the element limit but is 16 GiB. In a child whose
+    /// address space is capped far below that, the allocation is refused at
+    /// once (nothing is touched), and the plugin must get OUT_OF_MEMORY back.
+    @Test func aRefusedAllocationIsOutOfMemory() throws {
+        // Warm up, here, what the child runs, so that it takes no runtime locks.
+        _ = failure { ops.create(1, [-1], nil, $0, $1) }
+        _ = "\(TensorError.outOfMemory("warm-up"))"
+        let shapes: [[Int64]] = [[1 << 32], [1 << 16, 1 << 16]]
+        let reports = try runInMemoryLimitedChild {
+            shapes.flatMap { shape -> [UInt8] in
+                let result = failure { ops.create(UInt32(shape.count), shape, nil, $0, $1) }
+                let expected = "out of memory: cannot allocate 4294967296 elements (17179869184 bytes)"
+                return [UInt8(truncatingIfNeeded: result.status.rawValue), UInt8(truncatingIfNeeded: result.fills),
+                        result.out == nil ? 1 : 0, result.message == expected ? 1 : 0]
+            }
+        }
+        let expected = [UInt8(LIC_ERROR_OUT_OF_MEMORY.rawValue), 1, 1, 1]
+        #expect(reports == expected + expected)
+    }
+
     @Test func parametersRegisterUnderTheStageAndReceiveGradients() throws {
         let store = ParameterStore()
         var weight: OpaquePointer?
@@ -110,4 +171,47 @@ import LICTensor
         ops.release(out)
         ops.release(handle)
     }
+}
+
+/// Runs `body` in a forked child whose address space is capped at what this
+/// process maps now plus 1 GiB, and returns the bytes it produced. The child
+/// writes them to a pipe and exits with `_exit`; a child that crashes,
+/// aborts or hangs (killed after 60 s) is an error.
+private func runInMemoryLimitedChild(_ body: () -> [UInt8]) throws -> [UInt8] {
+    let statm = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8)
+    guard let pages = statm.split(separator: " ").first.flatMap({ Int($0) }) else {
+        throw LICError("unreadable /proc/self/statm: \(statm)")
+    }
+    let cap = rlim_t(pages * Int(getpagesize()) + (1 << 30))
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { throw LICError("pipe failed") }
+    let pid = fork()
+    if pid == 0 {
+        close(fds[0])
+        var limit = rlimit(rlim_cur: cap, rlim_max: cap)
+        guard setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0 else { _exit(90) }
+        let bytes = body()
+        let written = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+        _exit(written == bytes.count ? 0 : 91)
+    }
+    close(fds[1])
+    defer { close(fds[0]) }
+    guard pid > 0 else { throw LICError("fork failed") }
+    var status: Int32 = 0
+    let deadline = Date().addingTimeInterval(60)
+    while waitpid(pid, &status, WNOHANG) == 0 {
+        if Date() > deadline {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            throw LICError("the child did not finish within 60 s")
+        }
+        usleep(10_000)
+    }
+    // WIFEXITED / WEXITSTATUS, which Swift does not import.
+    guard status & 0x7F == 0, (status >> 8) & 0xFF == 0 else {
+        throw LICError("the child failed (wait status \(status))")
+    }
+    var output = [UInt8](repeating: 0, count: 256)
+    let n = output.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+    return Array(output.prefix(max(n, 0)))
 }

@@ -1,18 +1,31 @@
 import CLIC
 
 /// Calls into a plugin with a fresh lic_error and turns a failure into a
-/// message naming the component and the operation. A plugin that fails
-/// without a report, or reports more than once, is still handled.
+/// message naming the component and the operation. A callee that breaks the
+/// fill-exactly-once rule (lic_plugin.h) is named for it: a failure without a
+/// report, a failure reported more than once (the first report is kept), and
+/// a report with LIC_OK, which is refused rather than trusted as a success.
 func callPlugin(_ component: String, _ operation: String,
                 _ body: (UnsafeMutablePointer<lic_error>) -> lic_status) throws {
     var error = lic_error()
     error.struct_size = UInt32(MemoryLayout<lic_error>.size)
     let status = body(&error)
-    if status == LIC_OK { return }
-    var message = withUnsafeBytes(of: error.message) { raw in
+    if status == LIC_OK && error.fill_count == 0 { return }
+    let reported = withUnsafeBytes(of: error.message) { raw in
         String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
     }
-    if error.fill_count == 0 { message = "failed with status \(status.rawValue) without a message" }
+    var message: String
+    if status == LIC_OK {
+        message = "the component reported an error but returned LIC_OK: \(reported.isEmpty ? "(no message)" : reported)"
+    } else if error.fill_count == 0 || reported.isEmpty {
+        message = "failed with status \(status.rawValue) without a message"
+    } else {
+        message = reported
+    }
+    if error.fill_count > 1 {
+        message += " (the component reported \(error.fill_count) errors for one \(status == LIC_OK ? "call" : "failure"), "
+            + "breaking the fill-once rule)"
+    }
     throw LICError("\(component): \(operation): \(message)")
 }
 

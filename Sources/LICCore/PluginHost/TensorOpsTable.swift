@@ -35,10 +35,20 @@ enum TensorOpsTable {
         do {
             out.pointee = handle(try body())
             return LIC_OK
-        } catch let failure as TensorError {
-            return lic_error_set(sink, LIC_ERROR_INVALID_ARGUMENT, "\(failure)")
         } catch {
-            return lic_error_set(sink, LIC_ERROR_INTERNAL, "\(error)")
+            return lic_error_set(sink, status(for: error), "\(error)")
+        }
+    }
+
+    /// The status a plugin gets for a failed op: a refused allocation is
+    /// LIC_ERROR_OUT_OF_MEMORY (the caller may retry smaller), a bad shape or
+    /// argument is the caller's LIC_ERROR_INVALID_ARGUMENT, and anything else
+    /// (the backend, an error from another plugin's custom op) is INTERNAL.
+    static func status(for error: any Error) -> lic_status {
+        switch error as? TensorError {
+        case .outOfMemory: LIC_ERROR_OUT_OF_MEMORY
+        case .shape, .invalidArgument: LIC_ERROR_INVALID_ARGUMENT
+        case .backend, nil: LIC_ERROR_INTERNAL
         }
     }
 
@@ -111,7 +121,7 @@ enum TensorOpsTable {
                     view.pointee = try tensor(handle).cView
                     return LIC_OK
                 } catch {
-                    return lic_error_set(sink, LIC_ERROR_INVALID_ARGUMENT, "\(error)")
+                    return lic_error_set(sink, status(for: error), "\(error)")
                 }
             },
             unary: { op, parameter, x, out, error in

@@ -18,9 +18,20 @@ __attribute__((constructor)) static void mark_loaded(void) {
 static lic_status create(const lic_component_descriptor *c, const lic_host_services *h, const lic_param_set *p,
                          void **instance, lic_error *e) {
     (void)c; (void)h; (void)p; (void)e;
+#ifdef FILL_THRICE
+    (void)instance;
+    /* breaks the rule: three reports for one failure */
+    lic_error_set(e, LIC_ERROR_UNSUPPORTED, "first report");
+    lic_error_set(e, LIC_ERROR_INTERNAL, "second report");
+    return lic_error_set(e, LIC_ERROR_UNSUPPORTED, "third report");
+#else
     static int token;
+#ifdef FILL_ON_SUCCESS
+    lic_error_set(e, LIC_ERROR_INTERNAL, "report on success"); /* breaks the rule: a success leaves the error untouched */
+#endif
     *instance = &token;
     return LIC_OK;
+#endif
 }
 static void destroy(void *instance) { (void)instance; }
 static lic_status quantize(void *i, const float *v, const float *m, int32_t *s, size_t n, lic_error *e) {
