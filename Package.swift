@@ -29,8 +29,6 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         // Tensors, ops (oneDNN and CPU kernels), autodiff, parameters, optimizers, checkpoints.
         .target(name: "LICTensor", dependencies: ["CDNNL"]),
-        // Reference architectures on the tensor engine (CompressAI-compatible).
-        .target(name: "LICModels", dependencies: ["LICTensor"]),
         // libpng reports errors with longjmp, which must stay in C.
         .target(name: "CLicPNG", linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "LICPluginKit", dependencies: ["CLIC"], path: "SDK/Swift/LICPluginKit"),
@@ -44,12 +42,11 @@ let package = Package(
             "LICCore", "LICTensor", "CLIC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "LICEmbed", dependencies: ["LICCore"]),
-        .executableTarget(name: "lic-bench", dependencies: ["LICCore", "LICTensor", "LICModels"], path: "benchmarks/lic-bench"),
+        .executableTarget(name: "lic-bench", dependencies: ["LICCore", "LICTensor"], path: "benchmarks/lic-bench"),
         .target(name: "LICClassicalPlugin", dependencies: ["LICPluginKit"], path: "Plugins/Classical"),
         .target(name: "LICLearnedPlugin", dependencies: ["LICPluginKit"], path: "Plugins/Learned"),
-        .testTarget(name: "LICCoreTests", dependencies: ["LICCore", "LICModels"],
+        .testTarget(name: "LICCoreTests", dependencies: ["LICCore"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "LICTensorTests", dependencies: ["LICTensor"]),
-        .testTarget(name: "LICModelsTests", dependencies: ["LICModels", "LICTensor"], exclude: ["Fixtures"]),
     ]
 )

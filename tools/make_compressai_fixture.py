@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Makes the CompressAI reference fixtures once (committed under
-Tests/LICModelsTests/Fixtures/ARCH-small): for each architecture a small
+Tests/LICCoreTests/Fixtures/compressai/ARCH-small): for each architecture a small
 model (N=16, M=24) with seeded, perturbed weights, converted with
 compressai_to_lic.py into a model directory, plus an input and CompressAI's
 eval-mode forward pass (x_hat and the likelihoods) in io.safetensors.

@@ -4,8 +4,8 @@ import Testing
 
 /// The classical pipeline end to end, in process, through the built-in plugin.
 @Suite struct CodecTests {
-    static func defaultPipeline() throws -> Pipeline {
-        try Pipeline(descriptor: DefaultPipeline.descriptor())
+    static func defaultPipeline() throws -> Codec {
+        try Codec(descriptor: DefaultPipeline.descriptor())
     }
 
     @Test(arguments: [(1, 1, 1), (7, 3, 3), (33, 17, 4), (64, 48, 3), (17, 9, 1), (100, 1, 3)])
@@ -13,8 +13,8 @@ import Testing
         let (width, height, channels) = size
         let image = try TestSupport.syntheticImage(width: width, height: height, channels: channels)
         let pipeline = try Self.defaultPipeline()
-        let encoded = try ImageCodec.encode(image, with: pipeline)
-        let decoded = try ImageCodec.decode(encoded.bytes, source: "memory")
+        let encoded = try pipeline.encode(image)
+        let decoded = try Codec.decode(encoded.bytes, source: "memory")
         #expect(decoded.image == encoded.reconstruction)
         #expect(decoded.image.width == width && decoded.image.height == height && decoded.image.channels == channels)
         #expect(try ImageMetrics.psnr(image, decoded.image) > 28)
@@ -23,15 +23,15 @@ import Testing
     @Test func encodingIsDeterministic() throws {
         let image = try TestSupport.syntheticImage(width: 40, height: 24, channels: 3)
         let pipeline = try Self.defaultPipeline()
-        #expect(try ImageCodec.encode(image, with: pipeline).bytes == ImageCodec.encode(image, with: pipeline).bytes)
+        #expect(try pipeline.encode(image).bytes == pipeline.encode(image).bytes)
     }
 
     @Test func smallerStepGivesMoreBytesAndHigherPSNR() throws {
         let image = try TestSupport.syntheticImage(width: 64, height: 64, channels: 3)
         func code(step: Double) throws -> (Int, Double) {
             let text = DefaultPipeline.text.replacingOccurrences(of: "step = 0.05", with: "step = \(step)")
-            let pipeline = try Pipeline(descriptor: PipelineDescriptor.parse(text, source: "test", baseDirectory: "/"))
-            let encoded = try ImageCodec.encode(image, with: pipeline)
+            let pipeline = try Codec(descriptor: PipelineDescriptor.parse(text, source: "test", baseDirectory: "/"))
+            let encoded = try pipeline.encode(image)
             return (encoded.bytes.count, try ImageMetrics.psnr(image, encoded.reconstruction))
         }
         let coarse = try code(step: 0.2), fine = try code(step: 0.01)
@@ -41,23 +41,23 @@ import Testing
 
     @Test func everyTruncationAndBitFlipIsRefused() throws {
         let image = try TestSupport.syntheticImage(width: 9, height: 5, channels: 3)
-        let bytes = try ImageCodec.encode(image, with: Self.defaultPipeline()).bytes
+        let bytes = try Self.defaultPipeline().encode(image).bytes
         for length in 0..<bytes.count {
-            #expect(throws: (any Error).self) { try ImageCodec.decode(Array(bytes[0..<length]), source: "t") }
+            #expect(throws: (any Error).self) { try Codec.decode(Array(bytes[0..<length]), source: "t") }
         }
         for bit in 0..<(bytes.count * 8) {
             var damaged = bytes
             damaged[bit / 8] ^= UInt8(1 << (bit % 8))
-            #expect(throws: (any Error).self) { try ImageCodec.decode(damaged, source: "t") }
+            #expect(throws: (any Error).self) { try Codec.decode(damaged, source: "t") }
         }
     }
 
     @Test func aFileCodedByAnotherModelIsRefused() throws {
         let image = try TestSupport.syntheticImage(width: 16, height: 16, channels: 3)
-        let bytes = try ImageCodec.encode(image, with: Self.defaultPipeline()).bytes
+        let bytes = try Self.defaultPipeline().encode(image).bytes
         let other = DefaultPipeline.text.replacingOccurrences(of: "step = 0.05", with: "step = 0.07")
-        let pipeline = try Pipeline(descriptor: PipelineDescriptor.parse(other, source: "other", baseDirectory: "/"))
-        let error = #expect(throws: LICError.self) { try ImageCodec.decode(bytes, source: "a.lic", pipeline: pipeline) }
+        let pipeline = try Codec(descriptor: PipelineDescriptor.parse(other, source: "other", baseDirectory: "/"))
+        let error = #expect(throws: LICError.self) { try Codec.decode(bytes, source: "a.lic", codec: pipeline) }
         #expect(error?.message.contains("wrong model") == true)
     }
 
@@ -65,7 +65,7 @@ import Testing
     /// (valid CRCs recomputed) must fail cleanly, never crash.
     @Test func garbageStreamsWithValidChecksumsFailCleanly() throws {
         let image = try TestSupport.syntheticImage(width: 24, height: 16, channels: 3)
-        let bytes = try ImageCodec.encode(image, with: Self.defaultPipeline()).bytes
+        let bytes = try Self.defaultPipeline().encode(image).bytes
         let container = try Container(parsing: bytes)
         var state: UInt64 = 7
         for trial in 0..<200 {
@@ -80,7 +80,7 @@ import Testing
             forged.streams[index].bytes = stream
             // Decoding may succeed with a different image only if the model
             // read exactly all bytes; either way it must not crash.
-            _ = try? ImageCodec.decode(try forged.serialized(), source: "forged")
+            _ = try? Codec.decode(try forged.serialized(), source: "forged")
         }
     }
 
@@ -90,11 +90,11 @@ import Testing
     }
 
     @Test func canonicalTextIgnoresCommentsAndFillsDefaults() throws {
-        let a = try Pipeline(descriptor: DefaultPipeline.descriptor())
+        let a = try Codec(descriptor: DefaultPipeline.descriptor())
         let commented = "# a comment\n" + DefaultPipeline.text.replacingOccurrences(of: "block = 8\n", with: "")
-        let b = try Pipeline(descriptor: PipelineDescriptor.parse(commented, source: "b", baseDirectory: "/"))
+        let b = try Codec(descriptor: PipelineDescriptor.parse(commented, source: "b", baseDirectory: "/"))
         #expect(a.canonicalText == b.canonicalText)
-        #expect(a.modelID == b.modelID)
+        #expect(a.modelID() == b.modelID())
         #expect(a.canonicalText.contains("tail_mass = "))
     }
 }

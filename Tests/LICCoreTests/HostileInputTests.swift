@@ -8,13 +8,13 @@ import Testing
 @Suite struct HostileInputTests {
     static func validContainer() throws -> Container {
         let image = try TestSupport.syntheticImage(width: 16, height: 16, channels: 3)
-        let pipeline = try Pipeline(descriptor: DefaultPipeline.descriptor())
-        return try Container(parsing: ImageCodec.encode(image, with: pipeline).bytes)
+        let pipeline = try Codec(descriptor: DefaultPipeline.descriptor())
+        return try Container(parsing: pipeline.encode(image).bytes)
     }
 
     func decodeError(_ container: Container, maxPixels: Int = Image.maxPixels) throws -> String {
         do {
-            _ = try ImageCodec.decode(try container.serialized(), source: "crafted.lic", maxPixels: maxPixels)
+            _ = try Codec.decode(try container.serialized(), source: "crafted.lic", maxPixels: maxPixels)
             return "decoded"
         } catch {
             return "\(error)"

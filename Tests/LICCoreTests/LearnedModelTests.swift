@@ -7,12 +7,12 @@ import Testing
 /// forward, training steps, coding real bytes, model directories.
 @Suite struct LearnedModelTests {
     /// An example descriptor with N and M replaced by small sizes.
-    static func tiny(_ name: String, n: Int = 8, m: Int = 12) throws -> LearnedModel {
+    static func tiny(_ name: String, n: Int = 8, m: Int = 12) throws -> Codec {
         let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/\(name).toml", encoding: .utf8)
             .replacingOccurrences(of: "channels = 128", with: "channels = \(n)")
             .replacingOccurrences(of: "latent = 192", with: "latent = \(m)")
             .replacingOccurrences(of: "channels = 192", with: "channels = \(m)")
-        return try LearnedModel(descriptor: PipelineDescriptor.parse(text, source: "\(name).toml", baseDirectory: nil))
+        return try Codec(descriptor: PipelineDescriptor.parse(text, source: "\(name).toml", baseDirectory: nil))
     }
 
     @Test(arguments: ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean"])
@@ -34,7 +34,7 @@ import Testing
         let x = try Tensor.uniformNoise(shape: [2, 3, 64, 64], seed: 3, low: 0, high: 1)
         let adam = Adam(learningRate: 1e-3), aux = Adam(learningRate: 1e-3)
         func loss(step: Int) throws -> Tensor {
-            let out = try model.forward(x, training: true, seed: UInt64(step))
+            let out = try model.forward(x, context: CallContext(mode: .train, seed: UInt64(step)))
             let bits = try out.likelihoods.map { try $0.log().sum() }.reduce(Tensor(scalar: 0), +)
             return try (out.xHat - x).squared().mean() * (0.01 * 255 * 255) + bits * (-1 / (Float(M_LN2) * 2 * 64 * 64))
         }
@@ -58,13 +58,11 @@ import Testing
         let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/mbt2018-mean.toml", encoding: .utf8)
             .replacingOccurrences(of: "channels = 128", with: "channels = 8")
             .replacingOccurrences(of: "latent = 192", with: "latent = 12")
-            .replacingOccurrences(of: "means = true", with: "means = true\ntraining_quantization = \"ste\"")
-            .replacingOccurrences(of: "[hyper.entropy]\nplugin = \"lic.entropy.factorized\"",
-                                  with: "[hyper.entropy]\nplugin = \"lic.entropy.factorized\"\ntraining_quantization = \"ste\"")
-        let model = try LearnedModel(descriptor: PipelineDescriptor.parse(text, source: "ste.toml", baseDirectory: nil))
+            + "\n[quantizer]\nplugin = \"lic.quantizer.uniform\"\nsurrogate = \"ste\"\n"
+        let model = try Codec(descriptor: PipelineDescriptor.parse(text, source: "ste.toml", baseDirectory: nil))
         let x = try Tensor.uniformNoise(shape: [1, 3, 64, 64], seed: 9, low: 0, high: 1)
-        let training = try model.forward(x, training: true, seed: 1)
-        let evaluation = try GradientMode.withoutGradients { try model.forward(x, training: false, seed: 0) }
+        let training = try model.forward(x, context: CallContext(mode: .train, seed: 1))
+        let evaluation = try GradientMode.withoutGradients { try model.forward(x, context: CallContext(mode: .eval)) }
         #expect(training.xHat.values == evaluation.xHat.values)
         try (training.xHat - x).squared().mean().backward()
         #expect(model.store.parameter("analysis/0.weight")?.grad != nil)
@@ -74,7 +72,7 @@ import Testing
         let model = try Self.tiny("bmshj2018-hyperprior")
         let directory = try TestSupport.temporaryDirectory()
         try model.save(to: directory)
-        let loaded = try LearnedModel.load(directory: directory)
+        let loaded = try Codec.load(directory: directory)
         #expect(loaded.modelID() == model.modelID())
         let image = try TestSupport.syntheticImage(width: 33, height: 20, channels: 3)
         let bytes = try model.encode(image).bytes
@@ -89,9 +87,10 @@ import Testing
     @Test func descriptorErrorsForLearnedPipelines() throws {
         let incomplete = "format = 1\n[analysis]\nplugin = \"lic.transform.gdn\"\n[entropy]\nplugin = \"lic.entropy.factorized\"\n"
             + "[synthesis]\nplugin = \"lic.transform.gdn\"\ninverse = true\n[hyper.analysis]\nplugin = \"lic.transform.hyper\"\n"
-        #expect(throws: LICError.self) { try PipelineDescriptor.parse(incomplete, source: "p.toml", baseDirectory: nil) }
+        let unread = #expect(throws: LICError.self) { try Codec(descriptor: PipelineDescriptor.parse(incomplete, source: "p.toml", baseDirectory: nil)) }
+        #expect(unread?.message.contains("[hyper.analysis]: writes tensor 'z', which no stage reads") == true, "\(String(describing: unread))")
         let wrongKind = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/bmshj2018-factorized.toml", encoding: .utf8)
             .replacingOccurrences(of: "plugin = \"lic.entropy.factorized\"", with: "plugin = \"lic.transform.gdn\"")
-        #expect(throws: LICError.self) { try LearnedModel(descriptor: PipelineDescriptor.parse(wrongKind, source: "p.toml", baseDirectory: nil)) }
+        #expect(throws: LICError.self) { try Codec(descriptor: PipelineDescriptor.parse(wrongKind, source: "p.toml", baseDirectory: nil)) }
     }
 }

@@ -1,44 +1,25 @@
 import Foundation
-import LICModels
 import LICTensor
 import Testing
 @testable import LICCore
 
 /// The learned plugin computes through the op table; its parameters live in
-/// the host's store, so the host's gradients reach them and CompressAI
-/// weights load into them.
+/// the host's store, so the host's gradients reach them; ABI /1 and /3
+/// stages run through one graph.
 @Suite struct LearnedPluginTests {
-    static let fixture = TestSupport.packageRoot + "/Tests/LICModelsTests/Fixtures/mbt2018-mean-small"
-
     static func registry() throws -> PluginRegistry {
         let registry = PluginRegistry()
         try registry.load(PluginSearchPath(locations: PluginSearchPath.builtinDirectories().map { .directory($0, .builtinPlugins) }))
         return registry
     }
 
-    @Test func analysisPluginMatchesTheReferenceWithCompressAIWeights() throws {
-        let store = ParameterStore()
-        let analysis = try DifferentiableTransformInstance("lic.transform.gdn", params: ["channels": .int(16), "latent": .int(24)],
-                                                           stage: "analysis", store: store, registry: Self.registry())
-        #expect(store.all.map(\.name).contains("analysis/1.gamma"))
-        try store.load(from: Self.fixture + "/weights.safetensors", strict: false)
-        let reference = try MeanScaleHyperprior(n: 16, m: 24)
-        try reference.store.load(from: Self.fixture + "/weights.safetensors")
-        let io = try SafeTensorsFile.read(path: Self.fixture + "/io.safetensors")
-        let x = try Tensor(shape: io.tensors["x"]!.shape, values: io.tensors["x"]!.values)
-        let (plugin, expected) = try GradientMode.withoutGradients { (try analysis.apply(x), try reference.analysis(x)) }
-        #expect(plugin.shape == [1, 24, 4, 4])
-        #expect(plugin.values == expected.values)
-    }
-
     @Test func gradientsCrossThePluginBoundary() throws {
         let store = ParameterStore()
-        let synthesis = try DifferentiableTransformInstance("lic.transform.gdn",
-                                                            params: ["channels": .int(4), "latent": .int(6), "inverse": .bool(true)],
-                                                            stage: "g_s", store: store, registry: Self.registry())
+        let synthesis = try TransformNode.make("lic.transform.gdn", params: ["channels": .int(4), "latent": .int(6), "inverse": .bool(true)],
+                                               prefix: "g_s", store: store, registry: Self.registry())
         let y = try Tensor.uniformNoise(shape: [1, 6, 2, 2], seed: 5)
         let target = try Tensor.uniformNoise(shape: [1, 3, 32, 32], seed: 6, low: 0, high: 1)
-        func loss() throws -> Tensor { try (synthesis.apply(y) - target).squared().mean() }
+        func loss() throws -> Tensor { try (synthesis.apply([y], context: CallContext(mode: .train)) - target).squared().mean() }
         try loss().backward()
         for entry in store.all { #expect(entry.tensor.grad != nil, "\(entry.name) got no gradient") }
         // The gradient the host computed through the plugin's ops matches a finite difference.
@@ -54,16 +35,42 @@ import Testing
         #expect(Swift.abs(numeric - analytic) <= 2e-2 * max(1e-3, Swift.abs(numeric)) + 1e-5, "numeric \(numeric), analytic \(analytic)")
     }
 
-    @Test func codecPipelinesRefuseDifferentiableTransforms() throws {
-        let text = DefaultPipeline.text.replacingOccurrences(of: "plugin = \"lic.transform.dct\"\nblock = 8\ncolor = \"ycbcr\"\n\n[quantizer]",
-                                                             with: "plugin = \"lic.transform.gdn\"\n\n[quantizer]")
-        #expect(throws: LICError.self) { try Pipeline(descriptor: PipelineDescriptor.parse(text, source: "p.toml", baseDirectory: nil)) }
+    /// A classical (lic.transform/1 and lic.entropy-model/1) analysis and
+    /// entropy model with a learned (lic.transform/3) synthesis: one graph,
+    /// one executor; the file decodes to the encoder's reconstruction.
+    @Test func classicalAndLearnedStagesMixInOneGraph() throws {
+        let text = """
+            format = 1
+            name = "mixed"
+            [analysis]
+            plugin = "lic.transform.dct"
+            block = 16
+            color = "none"
+            [quantizer]
+            plugin = "lic.quantizer.uniform"
+            step = 0.05
+            [entropy]
+            plugin = "lic.entropy.laplace"
+            [synthesis]
+            plugin = "lic.transform.gdn"
+            inverse = true
+            channels = 8
+            latent = 768
+            """
+        let codec = try Codec(descriptor: PipelineDescriptor.parse(text, source: "mixed.toml", baseDirectory: nil), registry: Self.registry())
+        #expect(codec.stages.map(\.name) == ["analysis", "entropy", "synthesis"])
+        #expect(codec.hasWeights)
+        let image = try TestSupport.syntheticImage(width: 40, height: 20, channels: 3)
+        let encoded = try codec.encode(image)
+        #expect(try codec.decode(encoded.bytes, source: "mixed.lic") == encoded.reconstruction)
+        // A learned stage means weights: the file carries no descriptor, the model directory does.
+        #expect(try Container(parsing: encoded.bytes).streams.allSatisfy { $0.tag != Container.pipelineTag })
     }
 
     @Test func parametersCannotBeRegisteredTwice() throws {
         let store = ParameterStore()
         let registry = try Self.registry()
-        _ = try DifferentiableTransformInstance("lic.transform.gdn", stage: "g_a", store: store, registry: registry)
-        #expect(throws: LICError.self) { _ = try DifferentiableTransformInstance("lic.transform.gdn", stage: "g_a", store: store, registry: registry) }
+        _ = try TransformNode.make("lic.transform.gdn", prefix: "g_a", store: store, registry: registry)
+        #expect(throws: LICError.self) { _ = try TransformNode.make("lic.transform.gdn", prefix: "g_a", store: store, registry: registry) }
     }
 }

@@ -37,7 +37,7 @@ import Testing
             ("NO_ENTRY", "does not export lic_plugin_entry"),
             ("ABI_MAJOR_2", "built for ABI 2.0"),
             ("SWIFT_MISMATCH", "Swift runtime mismatch"),
-            ("DECLINE", "declined ABI 1.1"),
+            ("DECLINE", "declined ABI 1.2"),
             ("BAD_DEFAULT", "default of parameter 'level'"),
         ]
         for (defect, reason) in cases {
@@ -74,6 +74,9 @@ import Testing
         #expect(registry.refusals.count == 1 && registry.refusals[0].path.hasSuffix("libb-bad.so"))
     }
 
+    /// The line of [quantizer] in the default pipeline (errors name it).
+    var quantizerLine: Int { DefaultPipeline.text.components(separatedBy: "\n").firstIndex(of: "[quantizer]")! + 2 }
+
     /// The default pipeline with the bogus quantizer from `path` in place of the uniform one.
     func bogusQuantizerPipeline(_ path: String) throws -> PipelineDescriptor {
         let text = DefaultPipeline.text
@@ -83,9 +86,9 @@ import Testing
     }
 
     @Test func aPluginThatFailsWithoutAMessageIsStillReported() throws {
-        let pipeline = try Pipeline(descriptor: bogusQuantizerPipeline(try bogus("FAIL_SILENTLY")))
+        let pipeline = try Codec(descriptor: bogusQuantizerPipeline(try bogus("FAIL_SILENTLY")))
         let image = try TestSupport.syntheticImage(width: 8, height: 8, channels: 1)
-        let error = #expect(throws: LICError.self) { try ImageCodec.encode(image, with: pipeline) }
+        let error = #expect(throws: LICError.self) { try pipeline.encode(image) }
         #expect(error?.message.contains("without a message") == true)
     }
 
@@ -93,18 +96,18 @@ import Testing
     /// broken fill-once rule is named. (Fresh registries: the variants share a component id.)
     @Test func aPluginThatReportsMoreThanOnceIsNamedForIt() throws {
         let descriptor = try bogusQuantizerPipeline(try bogus("FILL_THRICE"))
-        let error = #expect(throws: LICError.self) { try Pipeline(descriptor: descriptor, registry: PluginRegistry()) }
-        #expect(error?.message == "org.test.quantizer.round: create: first report "
+        let error = #expect(throws: LICError.self) { try Codec(descriptor: descriptor, registry: PluginRegistry()) }
+        #expect(error?.message == "t.toml:\(quantizerLine): [quantizer]: org.test.quantizer.round: create: first report "
             + "(the component reported 3 errors for one failure, breaking the fill-once rule)")
     }
 
     /// A create that reports an error and returns LIC_OK is not trusted as a success.
     @Test func aPluginThatReportsAnErrorButReturnsOKIsRefused() throws {
         let descriptor = try bogusQuantizerPipeline(try bogus("FILL_ON_SUCCESS"))
-        let error = #expect(throws: LICError.self) { try Pipeline(descriptor: descriptor, registry: PluginRegistry()) }
-        #expect(error?.message == "org.test.quantizer.round: create: the component reported an error but returned LIC_OK: report on success")
+        let error = #expect(throws: LICError.self) { try Codec(descriptor: descriptor, registry: PluginRegistry()) }
+        #expect(error?.message == "t.toml:\(quantizerLine): [quantizer]: org.test.quantizer.round: create: the component reported an error but returned LIC_OK: report on success")
         // The same library built without the defect makes a working pipeline.
-        _ = try Pipeline(descriptor: bogusQuantizerPipeline(try bogus(nil)), registry: PluginRegistry())
+        _ = try Codec(descriptor: bogusQuantizerPipeline(try bogus(nil)), registry: PluginRegistry())
     }
 
     @Test func theBuiltinSwiftPluginReportsTheHostsRuntime() throws {
@@ -174,10 +177,10 @@ import Testing
             plugin = "org.test.transform.scale"
             inverse = true
             """
-        let pipeline = try Pipeline(descriptor: PipelineDescriptor.parse(text, source: "scaled.toml", baseDirectory: directory))
+        let pipeline = try Codec(descriptor: PipelineDescriptor.parse(text, source: "scaled.toml", baseDirectory: directory))
         let image = try TestSupport.syntheticImage(width: 12, height: 8, channels: 3)
-        let encoded = try ImageCodec.encode(image, with: pipeline)
-        let decoded = try ImageCodec.decode(encoded.bytes, source: "scaled.lic", pipeline: pipeline)
+        let encoded = try pipeline.encode(image)
+        let decoded = try Codec.decode(encoded.bytes, source: "scaled.lic", codec: pipeline)
         #expect(decoded.image == encoded.reconstruction)
         // step 0.2 on 4x-scaled pixels is a step of 0.05 in [0, 1]: error at most 0.025 * 255 per pixel.
         #expect(try ImageMetrics.psnr(image, decoded.image) > 30)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One training step of the mean-scale hyperprior (N=128, M=192, batch 8,
+# One training step of the mean-scale hyperprior (examples/pipelines/mbt2018-mean.toml
+# through Codec + TrainingStep, the code lic train runs; N=128, M=192, batch 8,
 # 128x128, MSE loss, Adam + aux Adam, clip 1.0, 2 threads): LIC against
 # CompressAI/PyTorch, alternating rounds on the same machine, medians.
 # Usage: benchmarks/train-step/run.sh [ROUNDS] [STEPS_PER_ROUND]
@@ -8,7 +9,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 rounds=${1:-3}
 steps=${2:-6}
-swift build -c release --product lic-bench >/dev/null
+# The whole package: lic-bench loads the built-in plugins from beside itself, as lic does.
+swift build -c release >/dev/null
 export LIC_THREADS=2 OMP_NUM_THREADS=2
 lic=() anchor=()
 for round in $(seq "$rounds"); do

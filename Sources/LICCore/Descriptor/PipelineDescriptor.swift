@@ -187,7 +187,8 @@ public struct PipelineDescriptor: Sendable {
         if wired {
             let wiring = defaultWiring[name]
             guard stage.inputs != nil || wiring != nil, stage.outputs != nil || wiring != nil else {
-                throw fail(table.position, "[\(name)]: a stage of this name needs 'inputs' and 'outputs' (the tensors it reads and writes)")
+                let known = defaultWiring.keys.sorted().map { "[\($0)]" }.joined(separator: ", ")
+                throw fail(table.position, "[\(name)]: not a known section (\(known), [quantizer], [[regularizer]]); a stage of another name needs 'inputs' and 'outputs' (the tensors it reads and writes)")
             }
         }
         return stage

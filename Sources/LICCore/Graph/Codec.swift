@@ -146,6 +146,12 @@ public final class Codec {
             }
         }
         guard producer["x_hat"] != nil else { throw LICError("\(source): no stage writes 'x_hat' (the reconstruction); a pipeline needs a [synthesis]") }
+        let read = Set(wiring.flatMap(\.inputs))
+        for (index, (stage, _)) in stages.enumerated() {
+            for output in wiring[index].outputs where output != "x_hat" && !read.contains(output) {
+                throw LICError("\(source):\(stage.position.line): [\(stage.name)]: writes tensor '\(output)', which no stage reads")
+            }
+        }
         var available: Set<String> = ["x"]
         var order: [Int] = []
         var pending = Set(stages.indices)

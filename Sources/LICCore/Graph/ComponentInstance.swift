@@ -12,10 +12,16 @@ class ComponentInstance {
     init(_ entry: PluginRegistry.Entry, params: ParamSetStorage, prefix: String, store: ParameterStore,
          create: lic_create_fn, destroy: @escaping lic_destroy_fn) throws {
         var created: UnsafeMutableRawPointer?
-        try TensorOpsTable.$parameterScope.withValue(.init(store: store, prefix: prefix)) {
-            try params.withParamSet { set in
-                try callPlugin(entry.info.id, "create") { create(entry.descriptor, HostServices.table, set, &created, $0) }
+        do {
+            try TensorOpsTable.$parameterScope.withValue(.init(store: store, prefix: prefix)) {
+                try params.withParamSet { set in
+                    try callPlugin(entry.info.id, "create") { create(entry.descriptor, HostServices.table, set, &created, $0) }
+                }
             }
+        } catch {
+            // A create that reported an error yet made an instance must not leak it.
+            if let created { destroy(created) }
+            throw error
         }
         guard let created else { throw LICError("\(entry.info.id): create succeeded but returned no instance") }
         (info, instance, self.destroy) = (entry.info, created, destroy)

@@ -24,6 +24,16 @@ final class TransformNode: ComponentInstance {
         }
     }
 
+    /// Creates component `id` from `registry` with `params` (written values; defaults filled).
+    static func make(_ id: String, params: [String: ParamValue] = [:], prefix: String, store: ParameterStore,
+                     registry: PluginRegistry = .shared) throws -> TransformNode {
+        guard let entry = registry.entry(id) else { throw LICError("no plugin provides component '\(id)'") }
+        let position = TOMLPosition(line: 0, column: 0)
+        let written = PipelineDescriptor.Stage(name: prefix, componentID: id,
+                                               params: params.sorted { $0.key < $1.key }.map { ($0.key, $0.value, position) }, position: position)
+        return try TransformNode(entry, params: ParamSetStorage(try Codec.bind(written, to: entry.info, source: prefix)), prefix: prefix, store: store)
+    }
+
     var alignment: Int {
         switch table {
         case .v1(let t): max(1, Int(t.pointee.alignment(instance)))

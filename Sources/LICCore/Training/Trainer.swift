@@ -52,10 +52,9 @@ public final class Trainer {
     /// Seconds trained before this run (restored on resume).
     private var elapsedBefore = 0.0
     let images: ImageFolder
-    let optimizer: Adam
-    let auxiliaryOptimizer: Adam
-    /// One optimizer per regularizer that has parameters of its own, by name.
-    let regularizerOptimizers: [String: Adam]
+    let stepper: TrainingStep
+    var optimizer: Adam { stepper.optimizer }
+    var auxiliaryOptimizer: Adam { stepper.auxiliaryOptimizer }
     public private(set) var step = 0
     /// Progress lines (the CLI prints them to stderr).
     public var progress: (String) -> Void = { _ in }
@@ -78,8 +77,8 @@ public final class Trainer {
         try configuration.schedule.validate()
         self.configuration = configuration
         images = try ImageFolder(path: configuration.data)
-        optimizer = Adam(learningRate: Float(configuration.learningRate))
-        auxiliaryOptimizer = Adam(learningRate: Float(configuration.auxiliaryLearningRate))
+        let optimizer = Adam(learningRate: Float(configuration.learningRate))
+        let auxiliaryOptimizer = Adam(learningRate: Float(configuration.auxiliaryLearningRate))
         let output = configuration.output
         if configuration.resume {
             let saved = output + "/" + Self.trainingDescriptor
@@ -117,11 +116,8 @@ public final class Trainer {
                 throw LICError("\(output): cannot keep a copy of the training descriptor: \(error.localizedDescription)")
             }
         }
-        var optimizers: [String: Adam] = [:]
-        for regularizer in model.regularizers where model.store.all.contains(where: { $0.component == regularizer.parameterPrefix }) {
-            optimizers[regularizer.name] = Adam(learningRate: Float(regularizer.learningRate))
-        }
-        regularizerOptimizers = optimizers
+        stepper = TrainingStep(model: model, lambda: configuration.lambda, clip: configuration.clip, optimizer: optimizer,
+                               auxiliaryOptimizer: auxiliaryOptimizer)
         let alignment = try model.alignment()
         guard configuration.crop % alignment == 0 else {
             throw LICError("lic train: --crop \(configuration.crop) must be a multiple of \(alignment) for this model")
@@ -178,66 +174,16 @@ public final class Trainer {
         return last
     }
 
-    /// One optimizer step on batch `step`: for alternating regularizers
-    /// first a fitting step on their own parameters (the codec's tensors
-    /// detached), then the codec's step on lambda * 255^2 * MSE + bpp + the
-    /// weighted regularizer terms (alternating regularizers' parameters
-    /// frozen), then the auxiliary step.
+    /// One optimizer step on batch `step`.
     func trainStep(elapsed: Double) throws -> StepRecord {
-        let (batch, crop) = (configuration.batch, configuration.crop)
-        let x = try images.batch(size: batch, crop: crop, seed: configuration.seed, step: step)
+        let x = try images.batch(size: configuration.batch, crop: configuration.crop, seed: configuration.seed, step: step)
         let rate = configuration.learningRate * configuration.schedule.factor(atStep: step)
-        optimizer.learningRate = Float(rate)
-        model.store.zeroGradients()
-        let context = CallContext(mode: .train, seed: configuration.seed &+ UInt64(step), step: step, lambda: configuration.lambda)
-        let out = try model.forward(x, context: context)
-
-        for regularizer in model.regularizers where regularizer.alternates {
-            let detached = out.tensors.mapValues { $0.detached() }
-            guard let fit = try regularizer.fitLoss(detached, context: context) else { continue }
-            try fit.backward()
-            try stepRegularizer(regularizer)
-            model.store.zeroGradients()
-        }
-
-        let bits = try out.likelihoods.map { try $0.log().sum() }.reduce(Tensor(scalar: 0), +)
-        let bpp = try bits * Float(-1 / (M_LN2 * Double(batch * crop * crop)))
-        let mse = try (out.xHat - x).squared().mean()
-        var loss = try mse * Float(configuration.lambda * 255 * 255) + bpp
-        var terms: [String: Double] = ["rate": Double(try bpp.scalarValue), "distortion": Double(try mse.scalarValue)]
-        let frozen = model.regularizers.filter(\.alternates).map(\.parameterPrefix)
-        frozen.forEach { model.store.setFrozen(true, component: $0) }
-        defer { frozen.forEach { model.store.setFrozen(false, component: $0) } }
-        for regularizer in model.regularizers {
-            let term = try regularizer.loss(out.tensors, context: context)
-            terms[regularizer.name] = Double(try term.scalarValue)
-            loss = try loss + term * Float(regularizer.weight)
-        }
-        let lossValue = try loss.scalarValue
-        guard lossValue.isFinite else {
-            throw LICError("training diverged: the loss is \(lossValue) at step \(step + 1) (try a lower --lr or a smaller --lambda)")
-        }
-        try loss.backward()
-        try model.store.step(.main, optimizer: optimizer, clipNorm: configuration.clip)
-        for regularizer in model.regularizers where !regularizer.alternates { try stepRegularizer(regularizer) }
-        var auxiliaryValue: Double?
-        if let auxiliary = try model.auxiliaryLoss() {
-            auxiliaryValue = Double(try auxiliary.scalarValue)
-            try auxiliary.backward()
-            try model.store.step(.auxiliary, optimizer: auxiliaryOptimizer)
-        }
-        model.weightsChanged()
+        let result = try stepper.run(x, step: step, seed: configuration.seed &+ UInt64(step), learningRate: rate)
         step += 1
-        let mseValue = terms["distortion"]!
-        return StepRecord(step: step, elapsed_s: elapsed, loss: Double(lossValue), bpp: terms["rate"]!,
-                          psnr: 10 * Foundation.log10(1 / max(mseValue, 1e-10)), mse: mseValue, aux_loss: auxiliaryValue,
-                          learning_rate: rate, terms: terms)
-    }
-
-    /// An optimizer step on a regularizer's own parameters (if it has any).
-    private func stepRegularizer(_ regularizer: RegularizerNode) throws {
-        guard let optimizer = regularizerOptimizers[regularizer.name] else { return }
-        try model.store.step(.regularizer, optimizer: optimizer, component: regularizer.parameterPrefix)
+        let mse = result.terms["distortion"]!
+        return StepRecord(step: step, elapsed_s: elapsed, loss: result.loss, bpp: result.terms["rate"]!,
+                          psnr: 10 * Foundation.log10(1 / max(mse, 1e-10)), mse: mse, aux_loss: result.auxiliaryLoss,
+                          learning_rate: rate, terms: result.terms)
     }
 
     /// Saves the model and both optimizers' state (atomically, file by file).

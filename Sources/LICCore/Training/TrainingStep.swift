@@ -1,0 +1,86 @@
+import Foundation
+import LICTensor
+
+/// One rate-distortion optimizer step of a codec, as `lic train` runs it
+/// (and the train-step benchmark times it): for alternating regularizers
+/// first a fitting step on their own parameters (the codec's tensors
+/// detached), then the codec's step on lambda * 255^2 * MSE + bpp + the
+/// weighted regularizer terms (alternating regularizers' parameters frozen),
+/// then the auxiliary step. Loss terms are reported by name.
+public final class TrainingStep {
+    public struct Result: Sendable {
+        public var loss: Double
+        /// "rate" (bpp), "distortion" (MSE), and each regularizer's unweighted term.
+        public var terms: [String: Double]
+        public var auxiliaryLoss: Double?
+    }
+
+    public let model: Codec
+    public let lambda: Double
+    public let clip: Double?
+    public let optimizer: Adam
+    public let auxiliaryOptimizer: Adam
+    /// One optimizer per regularizer that has parameters of its own, by name.
+    let regularizerOptimizers: [String: Adam]
+
+    public init(model: Codec, lambda: Double, clip: Double?, optimizer: Adam, auxiliaryOptimizer: Adam) {
+        (self.model, self.lambda, self.clip, self.optimizer, self.auxiliaryOptimizer) = (model, lambda, clip, optimizer, auxiliaryOptimizer)
+        var optimizers: [String: Adam] = [:]
+        for regularizer in model.regularizers where model.store.all.contains(where: { $0.component == regularizer.parameterPrefix }) {
+            optimizers[regularizer.name] = Adam(learningRate: Float(regularizer.learningRate))
+        }
+        regularizerOptimizers = optimizers
+    }
+
+    /// Trains on batch `x` [B, C, H, W] (values in [0, 1]).
+    public func run(_ x: Tensor, step: Int, seed: UInt64, learningRate: Double) throws -> Result {
+        let pixels = Double(x.shape[0] * x.shape[2] * x.shape[3])
+        optimizer.learningRate = Float(learningRate)
+        model.store.zeroGradients()
+        let context = CallContext(mode: .train, seed: seed, step: step, lambda: lambda)
+        let out = try model.forward(x, context: context)
+
+        for regularizer in model.regularizers where regularizer.alternates {
+            let detached = out.tensors.mapValues { $0.detached() }
+            guard let fit = try regularizer.fitLoss(detached, context: context) else { continue }
+            try fit.backward()
+            try stepRegularizer(regularizer)
+            model.store.zeroGradients()
+        }
+
+        let bits = try out.likelihoods.map { try $0.log().sum() }.reduce(Tensor(scalar: 0), +)
+        let bpp = try bits * Float(-1 / (M_LN2 * pixels))
+        let mse = try (out.xHat - x).squared().mean()
+        var loss = try mse * Float(lambda * 255 * 255) + bpp
+        var terms: [String: Double] = ["rate": Double(try bpp.scalarValue), "distortion": Double(try mse.scalarValue)]
+        let frozen = model.regularizers.filter(\.alternates).map(\.parameterPrefix)
+        frozen.forEach { model.store.setFrozen(true, component: $0) }
+        defer { frozen.forEach { model.store.setFrozen(false, component: $0) } }
+        for regularizer in model.regularizers {
+            let term = try regularizer.loss(out.tensors, context: context)
+            terms[regularizer.name] = Double(try term.scalarValue)
+            loss = try loss + term * Float(regularizer.weight)
+        }
+        let lossValue = try loss.scalarValue
+        guard lossValue.isFinite else {
+            throw LICError("training diverged: the loss is \(lossValue) at step \(step + 1) (try a lower --lr or a smaller --lambda)")
+        }
+        try loss.backward()
+        try model.store.step(.main, optimizer: optimizer, clipNorm: clip)
+        for regularizer in model.regularizers where !regularizer.alternates { try stepRegularizer(regularizer) }
+        var auxiliaryValue: Double?
+        if let auxiliary = try model.auxiliaryLoss() {
+            auxiliaryValue = Double(try auxiliary.scalarValue)
+            try auxiliary.backward()
+            try model.store.step(.auxiliary, optimizer: auxiliaryOptimizer)
+        }
+        model.weightsChanged()
+        return Result(loss: Double(lossValue), terms: terms, auxiliaryLoss: auxiliaryValue)
+    }
+
+    /// An optimizer step on a regularizer's own parameters (if it has any).
+    private func stepRegularizer(_ regularizer: RegularizerNode) throws {
+        guard let optimizer = regularizerOptimizers[regularizer.name] else { return }
+        try model.store.step(.regularizer, optimizer: optimizer, component: regularizer.parameterPrefix)
+    }
+}
