@@ -1,4 +1,5 @@
 import Foundation
+import LICTensor
 import Testing
 @testable import LICCore
 
@@ -64,6 +65,64 @@ import Testing
         // Without the model, the file says what it needs.
         let bare = try TestSupport.run(lic, ["decode", work + "/a.lic", "-o", work + "/x.png"])
         #expect(bare.exitedNormally && bare.status != 0 && bare.stderr.contains("--model"))
+    }
+
+    /// The example C regularizer (examples/c-regularizer) and a test one with
+    /// its own parameter and alternating updates, used from a descriptor: each
+    /// term is logged by name, the trained weights differ from a run without
+    /// them, the regularizer's own parameter is fitted, and the model
+    /// directory (model.toml, weights) carries no trace of them.
+    @Test func regularizerPluginsTrainFromTheDescriptor() throws {
+        let data = try Self.imageFolder(count: 2, side: 128, offset: 40)
+        let work = try TestSupport.temporaryDirectory()
+        try TestSupport.compileC([TestSupport.packageRoot + "/examples/c-regularizer/latent_energy.c"], output: work + "/libenergy.so", shared: true)
+        try TestSupport.compileC([TestSupport.packageRoot + "/Tests/LICCoreTests/Fixtures/plugins/spread_regularizer.c"],
+                                 output: work + "/libspread.so", shared: true)
+        let base = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/mbt2018-mean.toml", encoding: .utf8)
+            .replacingOccurrences(of: "channels = 128", with: "channels = 8")
+            .replacingOccurrences(of: "latent = 192", with: "latent = 12")
+        let regularized = base.replacingOccurrences(of: "name = \"mbt2018-mean\"", with: "name = \"mbt2018-mean\"\nplugins = [\"libenergy.so\", \"libspread.so\"]")
+            + "\n[[regularizer]]\nplugin = \"org.example.regularizer.energy\"\nweight = 0.5\n"
+            + "\n[[regularizer]]\nplugin = \"org.test.regularizer.spread\"\nweight = 0.2\nlearning_rate = 0.05\n"
+        try base.write(toFile: work + "/plain.toml", atomically: true, encoding: .utf8)
+        try regularized.write(toFile: work + "/regularized.toml", atomically: true, encoding: .utf8)
+        func train(_ descriptor: String, _ out: String, steps: Int = 3, resume: Bool = false) throws -> TestSupport.Outcome {
+            try TestSupport.run(lic, ["train"] + (resume ? ["--resume"] : ["--pipeline", work + "/" + descriptor])
+                                + ["--data", data, "--lambda", "0.01", "--out", work + "/" + out, "--steps", "\(steps)",
+                                   "--batch", "1", "--crop", "64", "--log-every", "1"])
+        }
+        let plain = try train("plain.toml", "plain"), withTerms = try train("regularized.toml", "regularized")
+        #expect(plain.status == 0 && withTerms.status == 0, "\(plain.stderr)\n\(withTerms.stderr)")
+        let log = try String(contentsOfFile: work + "/regularized/train.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(log.count == 3)
+        for line in log {
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let terms = try #require(record["terms"] as? [String: Double], "\(line)")
+            #expect(Set(terms.keys) == ["rate", "distortion", "energy", "spread"], "\(line)")
+            #expect(terms["energy"]! > 0 && terms["spread"]! > 0)
+        }
+        let plainWeights = try SafeTensorsFile.read(path: work + "/plain/weights.safetensors").tensors
+        let trained = try SafeTensorsFile.read(path: work + "/regularized/weights.safetensors").tensors
+        #expect(Set(trained.keys) == Set(plainWeights.keys), "the model's weights hold no regularizer parameter")
+        #expect(trained["analysis/0.weight"]!.values != plainWeights["analysis/0.weight"]!.values,
+                "the regularizer terms changed the trained weights")
+        let own = try SafeTensorsFile.read(path: work + "/regularized/regularizers.safetensors").tensors
+        #expect(own["regularizer.spread/centre"].map { $0.values[0] != 0 } == true, "the alternating fit moved the centre")
+        let modelText = try String(contentsOfFile: work + "/regularized/model.toml", encoding: .utf8)
+        #expect(!modelText.contains("regularizer") && !modelText.contains("plugins"))
+        // Resuming keeps the regularizers (from the saved training descriptor) and their state.
+        let resumed = try train("regularized.toml", "regularized", steps: 4, resume: true)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let last = try String(contentsOfFile: work + "/regularized/train.jsonl", encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.contains("\"spread\"") && last.contains("\"step\":4"), "\(last)")
+        // `lic plugins --json` lists the regularizer with its interface; the built-in quantizer speaks lic.quantizer/2.
+        let listing = try TestSupport.run(lic, ["plugins", "--json"], environment: ["LIC_PLUGIN_PATH": work])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [String: Any])
+        let components = try #require(document["components"] as? [[String: Any]])
+        let interfaces = Dictionary(uniqueKeysWithValues: components.compactMap { c in (c["id"] as? String).map { ($0, c["interface"] as? String ?? "") } })
+        #expect(interfaces["org.example.regularizer.energy"] == "lic.regularizer/1")
+        #expect(interfaces["lic.quantizer.uniform"] == "lic.quantizer/2")
+        #expect(interfaces["lic.entropy.gaussian"] == "lic.entropy-model/3" && interfaces["lic.transform.gdn"] == "lic.transform/3")
     }
 
     @Test func trainingErrorsAreOneLine() throws {

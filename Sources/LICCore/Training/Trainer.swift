@@ -66,6 +66,21 @@ public final class Trainer {
     static let trainingDescriptor = "train.toml"
     /// The regularizers' own parameters (not part of the model).
     static let regularizerState = "regularizers.safetensors"
+    /// Checkpoint metadata: where the training descriptor was (its relative plugin paths start there).
+    static let descriptorDirectoryKey = "train.descriptor_directory"
+    private var descriptorDirectory: String?
+
+    /// The training descriptor a run started from (OUT/train.toml, its
+    /// plugin paths relative to where it was), or OUT/model.toml for model
+    /// directories from before train.toml existed.
+    static func savedDescriptor(in output: String, baseDirectory: String?) throws -> PipelineDescriptor {
+        let saved = output + "/" + trainingDescriptor
+        guard FileManager.default.fileExists(atPath: saved) else { return try PipelineDescriptor.load(path: output + "/" + Codec.descriptorFile) }
+        guard let data = FileManager.default.contents(atPath: saved), let text = String(data: data, encoding: .utf8) else {
+            throw LICError("\(saved): cannot read the training descriptor")
+        }
+        return try PipelineDescriptor.parse(text, source: saved, baseDirectory: baseDirectory ?? output)
+    }
 
     public init(_ configuration: Configuration) throws {
         guard configuration.steps != nil || configuration.timeBudget != nil else {
@@ -81,15 +96,13 @@ public final class Trainer {
         let auxiliaryOptimizer = Adam(learningRate: Float(configuration.auxiliaryLearningRate))
         let output = configuration.output
         if configuration.resume {
-            let saved = output + "/" + Self.trainingDescriptor
-            let descriptor = try PipelineDescriptor.load(path: FileManager.default.fileExists(atPath: saved) ? saved : output + "/" + Codec.descriptorFile)
-            model = try Codec(descriptor: descriptor, training: true)
+            let state = try SafeTensorsFile.read(path: output + "/" + Self.mainState)
+            model = try Codec(descriptor: Self.savedDescriptor(in: output, baseDirectory: state.metadata[Self.descriptorDirectoryKey]), training: true)
             try model.store.load(from: output + "/" + Codec.weightsFile)
             if model.store.all.contains(where: { $0.group == .regularizer }) {
                 try model.store.load(from: output + "/" + Self.regularizerState, groups: [.regularizer])
             }
             model.weightsChanged()
-            let state = try SafeTensorsFile.read(path: output + "/" + Self.mainState)
             try optimizer.importState(tensors: state.tensors, metadata: state.metadata)
             let auxiliary = try SafeTensorsFile.read(path: output + "/" + Self.auxiliaryState)
             try auxiliaryOptimizer.importState(tensors: auxiliary.tensors, metadata: auxiliary.metadata)
@@ -106,9 +119,12 @@ public final class Trainer {
             }
             step = saved
             elapsedBefore = state.metadata["train.elapsed_s"].flatMap(Double.init) ?? 0
+            descriptorDirectory = state.metadata[Self.descriptorDirectoryKey]
         } else {
             guard let pipeline = configuration.pipeline else { throw LICError("lic train: give --pipeline (or --resume)") }
-            model = try Codec(descriptor: PipelineDescriptor.load(path: pipeline), training: true)
+            let descriptor = try PipelineDescriptor.load(path: pipeline)
+            model = try Codec(descriptor: descriptor, training: true)
+            descriptorDirectory = URL(fileURLWithPath: pipeline).deletingLastPathComponent().standardized.path
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             do {
                 try Data(contentsOf: URL(fileURLWithPath: pipeline)).write(to: URL(fileURLWithPath: output + "/" + Self.trainingDescriptor), options: .atomic)
@@ -197,6 +213,7 @@ public final class Trainer {
         let main = optimizer.exportState()
         var metadata = main.metadata.merging(stamp) { $1 }.merging(Self.settings(configuration)) { $1 }
         metadata["train.elapsed_s"] = String(elapsed)
+        if let descriptorDirectory { metadata[Self.descriptorDirectoryKey] = descriptorDirectory }
         try SafeTensorsFile(tensors: main.tensors, metadata: metadata).write(to: output + "/" + Self.mainState)
         let auxiliary = auxiliaryOptimizer.exportState()
         try SafeTensorsFile(tensors: auxiliary.tensors, metadata: auxiliary.metadata.merging(stamp) { $1 })
