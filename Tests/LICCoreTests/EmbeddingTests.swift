@@ -17,6 +17,14 @@ import Testing
         let run = try TestSupport.run(program, [])
         #expect(run.exitedNormally && run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("PSNR") && run.stdout.contains("damaged stream: status 3"))
+        // A learned model directory (a CompressAI import): encodes and decodes through the same API.
+        let model = TestSupport.packageRoot + "/Tests/LICCoreTests/Fixtures/compressai/mbt2018-mean-small"
+        let learned = try TestSupport.run(program, [model, "3"])
+        #expect(learned.exitedNormally && learned.status == 0, "\(learned.stdout)\(learned.stderr)")
+        #expect(learned.stdout.contains("PSNR") && learned.stdout.contains("damaged stream: status 3"), "\(learned.stdout)")
+        // Its descriptor without the weights is refused with a reason.
+        let weightless = try TestSupport.run(program, [model + "/model.toml"])
+        #expect(weightless.exitedNormally && weightless.status == 1 && weightless.stderr.contains("needs its weights"), "\(weightless.stderr)")
         // A descriptor path that does not exist is an error with a message, not a crash.
         let missing = try TestSupport.run(program, [prefix + "/nope.toml"])
         #expect(missing.exitedNormally && missing.status == 1 && missing.stderr.contains("nope.toml"))

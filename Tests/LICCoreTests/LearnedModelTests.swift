@@ -23,6 +23,11 @@ import Testing
         let decoded = try model.decode(encoded.bytes, source: "\(name).lic")
         #expect(decoded == encoded.reconstruction)
         #expect(decoded.width == 70 && decoded.height == 37)
+        // A learned file is its coded streams plus at most 64 bytes: the identity, not the descriptor.
+        let container = try Container(parsing: encoded.bytes)
+        #expect(container.streams.allSatisfy { $0.tag != Container.pipelineTag })
+        let overhead = encoded.bytes.count - container.streams.reduce(0) { $0 + $1.bytes.count }
+        #expect(overhead <= 64, "\(name): \(overhead) bytes of container")
         // Every truncation point in the coded streams is refused, never a crash.
         for length in stride(from: 0, to: encoded.bytes.count, by: max(1, encoded.bytes.count / 64)) {
             #expect(throws: (any Error).self) { try model.decode(Array(encoded.bytes[0..<length]), source: "t") }

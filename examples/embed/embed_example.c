@@ -1,17 +1,21 @@
 /*
  * Embedding the LIC Toolkit in a C program through lic.h.
  *
- * Encodes a synthetic image with a pipeline (argv[1], or the built-in
- * default), decodes it, checks the geometry and the PSNR, then shows that a
- * damaged stream is refused with a message instead of a crash.
+ * Encodes a synthetic image with a codec - a pipeline descriptor, a learned
+ * model directory (from `lic train` or tools/compressai_to_lic.py: its
+ * model.toml and weights.safetensors), or the built-in default - decodes it,
+ * checks the geometry and the PSNR, then shows that a damaged stream is
+ * refused with a message instead of a crash.
  *
  * Build:  cc embed_example.c $(pkg-config --cflags --libs lic) -lm -o embed_example
- * Run:    ./embed_example [pipeline.toml]
+ * Run:    ./embed_example [pipeline.toml | MODEL_DIR] [MIN_PSNR (default 25)]
  */
 #include <lic/lic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 int main(int argc, char **argv) {
     const uint32_t width = 97, height = 61, channels = 3;
@@ -25,7 +29,18 @@ int main(int argc, char **argv) {
     printf("liblicembed %s\n", lic_version());
     lic_context *context = lic_context_create();
     lic_codec *codec = NULL;
-    if (lic_codec_open(context, argc > 1 ? argv[1] : NULL, NULL, &codec) != LIC_EMBED_OK) {
+    const char *descriptor = argc > 1 ? argv[1] : NULL, *weights = NULL;
+    char model_toml[4096], weights_file[4096];
+    struct stat info;
+    if (descriptor != NULL && stat(descriptor, &info) == 0 && S_ISDIR(info.st_mode)) {
+        /* A model directory: the canonical descriptor and the weights beside it. */
+        snprintf(model_toml, sizeof model_toml, "%s/model.toml", descriptor);
+        snprintf(weights_file, sizeof weights_file, "%s/weights.safetensors", descriptor);
+        descriptor = model_toml;
+        weights = weights_file;
+    }
+    double min_psnr = argc > 2 ? atof(argv[2]) : 25;
+    if (lic_codec_open(context, descriptor, weights, &codec) != LIC_EMBED_OK) {
         fprintf(stderr, "open failed: %s\n", lic_context_error(context));
         return 1;
     }
@@ -69,5 +84,5 @@ int main(int argc, char **argv) {
     lic_codec_close(codec);
     lic_context_destroy(context);
     free(pixels);
-    return (psnr > 25 && status == LIC_EMBED_ERROR_DATA) ? 0 : 2;
+    return (psnr > min_psnr && status == LIC_EMBED_ERROR_DATA) ? 0 : 2;
 }

@@ -3,7 +3,7 @@
  *
  *     lic_context *ctx = lic_context_create();
  *     lic_codec *codec = NULL;
- *     if (lic_codec_open(ctx, "pipeline.toml", NULL, &codec) != LIC_EMBED_OK)
+ *     if (lic_codec_open(ctx, "model/model.toml", "model/weights.safetensors", &codec) != LIC_EMBED_OK)
  *         fprintf(stderr, "%s\n", lic_context_error(ctx));
  *     uint8_t *bytes; size_t size;
  *     lic_encode(codec, pixels, width, height, channels, &bytes, &size);
@@ -51,9 +51,12 @@ void lic_context_destroy(lic_context *context);
  * the next call on it. */
 const char *lic_context_error(const lic_context *context);
 
-/* Opens a pipeline descriptor (TOML file; NULL for the built-in default
- * pipeline) with optional weights (NULL: none; reserved for learned models,
- * which this version refuses). On success *codec is owned by the caller
+/* Opens a codec: a pipeline descriptor (TOML file; NULL for the built-in
+ * default pipeline) and, for a learned model, its weights - a model
+ * directory's model.toml and weights.safetensors (NULL for a weightless
+ * pipeline; a learned descriptor without weights is refused). Plugins are
+ * found as by the lic command (the descriptor's `plugins`, LIC_PLUGIN_PATH,
+ * beside liblicembed.so). On success *codec is owned by the caller
  * (lic_codec_close). */
 int lic_codec_open(lic_context *context, const char *descriptor_path, const char *weights_path, lic_codec **codec);
 void lic_codec_close(lic_codec *codec);
