@@ -16,5 +16,8 @@ import LICPluginKit
         .learnedEntropyModel(GaussianConditional.self, id: "lic.entropy.gaussian",
                              description: "Gaussian conditional (scale or mean-scale), coded by the host over a 64-scale table ladder",
                              params: GaussianConditional.schema),
+        .learnedEntropyModel(Checkerboard.self, id: "lic.entropy.checkerboard",
+                             description: "Checkerboard context model (He 2021): anchors from the hyperprior, the rest also from a 5x5 context over decoded anchors",
+                             params: Checkerboard.schema),
     ])
 }

@@ -31,11 +31,14 @@ final class GaussianConditional: LearnedEntropyModelComponent {
         self.host = host
         hasMeans = try params.bool("means")
         scaleBound = Float(try params.float("scale_bound"))
-        let levels = Int(try params.int("levels"))
-        let low = Double(scaleBound), high = try params.float("max_scale")
-        // Rounded to float: the coder compares float scales with these.
-        tableScales = (0..<levels).map { Double(Float(exp(log(low) + (log(high) - log(low)) * Double($0) / Double(levels - 1)))) }
+        tableScales = Self.ladder(low: Double(scaleBound), high: try params.float("max_scale"), levels: Int(try params.int("levels")))
         tailMass = try params.float("tail_mass")
+    }
+
+    /// `levels` scales log-spaced from `low` to `high`, rounded to float (the
+    /// coder compares them with float scales).
+    static func ladder(low: Double, high: Double, levels: Int) -> [Double] {
+        (0..<levels).map { Double(Float(exp(log(low) + (log(high) - log(low)) * Double($0) / Double(levels - 1)))) }
     }
 
     /// (scales, means) from the condition [B, M or 2M, H, W] for a latent of `shape`.

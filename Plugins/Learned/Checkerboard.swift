@@ -1,0 +1,120 @@
+import CLIC
+import LICPluginKit
+
+/// A minimal checkerboard context model (He et al. 2021) on the ABI 1.2
+/// services: anchors ((row + column) even) are coded first from the
+/// hyperprior alone; the other half from the hyperprior plus a 5x5
+/// convolution over the decoded anchors. Entropy parameters come from a 1x1
+/// convolution over [hyper output, context]. Each half is one masked call
+/// to the host's Gaussian coder. The condition is the mean-scale hyper
+/// synthesis output [B, 2M, H, W].
+final class Checkerboard: LearnedEntropyModelComponent {
+    static let schema: [ParamSpec] = [
+        .int("latent", default: 192, range: 1...1024, "Latent channels M"),
+        .float("scale_bound", default: 0.11, min: 1e-6, max: 10, "Lower bound of the scales"),
+        .int("seed", default: 0, range: 0...Int64(Int32.max), "Seed of the weight initialization"),
+    ]
+
+    let host: Host
+    let latent: Int
+    let scaleBound: Float
+    let context: ConvLayer, parameters: ConvLayer
+    private var coder: GaussianCoder?
+
+    init(params: Params, host: Host) throws {
+        self.host = host
+        latent = Int(try params.int("latent"))
+        scaleBound = Float(try params.float("scale_bound"))
+        let seed = UInt64(try params.int("seed"))
+        context = try ConvLayer(index: 0, from: latent, to: 2 * latent, kernel: 5, stride: 1, transposed: false, seed: seed, host: host)
+        parameters = try ConvLayer(index: 1, from: 4 * latent, to: 2 * latent, kernel: 1, stride: 1, transposed: false, seed: seed, host: host)
+    }
+
+    /// 1 at anchors ((i + j) even), 0 elsewhere, broadcast over batch and channels.
+    func anchorMask(_ shape: [Int]) throws -> Tensor {
+        let (h, w) = (shape[2], shape[3])
+        return try Tensor.values((0..<(h * w)).map { ($0 / w + $0 % w) % 2 == 0 ? 1 : 0 }, shape: [1, 1, h, w], host: host)
+    }
+
+    /// (scales, means) from the hyper output and the anchors' y_hat (zeros where not decoded yet).
+    func distribution(_ condition: Tensor?, anchors: Tensor?, latent shape: [Int]) throws -> (scales: Tensor, means: Tensor) {
+        guard let condition, try condition.shape == [shape[0], 2 * latent, shape[2], shape[3]] else {
+            throw PluginError(.invalidArgument, "lic.entropy.checkerboard needs the mean-scale hyper output [B, 2M, H, W] as its condition")
+        }
+        let nonAnchors = try anchorMask(shape) * -1 + 1
+        let contextFeatures = try anchors.map { try context.apply($0) * nonAnchors } ?? Tensor.zeros([shape[0], 2 * latent, shape[2], shape[3]], host: host)
+        let out = try parameters.apply(Tensor.concatenate([condition, contextFeatures], axis: 1))
+        return (try out.sliced(axis: 1, start: 0, length: latent).lowerBounded(scaleBound), try out.sliced(axis: 1, start: latent, length: latent))
+    }
+
+    func forward(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext) throws -> EntropyOutputs {
+        let shape = try y.shape
+        let first = try distribution(condition, anchors: nil, latent: shape)
+        let anchors = try quantizer.surrogate(y, means: first.means, context: context) * anchorMask(shape)
+        let (scales, means) = try distribution(condition, anchors: anchors, latent: shape)
+        let yHat = try quantizer.surrogate(y, means: means, context: context)
+        let centered = try (yHat - means).abs()
+        let likelihoods = try (((centered * -1 + 0.5) / scales).gaussianCDF() - ((centered * -1 - 0.5) / scales).gaussianCDF()).lowerBounded(1e-9)
+        return EntropyOutputs(yHat: yHat, likelihoods: likelihoods, means: means, scales: scales)
+    }
+
+    func auxiliaryLoss(context: CallContext) throws -> Tensor? { nil }
+
+    func prepareCoding() throws {
+        coder = try GaussianCoder(scales: GaussianConditional.ladder(low: Double(scaleBound), high: 256, levels: 64), tailMass: 1e-9, host: host)
+    }
+
+    /// Codes (or, with `values` nil, decodes) one half into a stream of its own, filling it in `yHat`.
+    private func half(_ anchor: Bool, values: [Float]?, yHat: inout [Float], scales: Tensor, means: Tensor, shape: [Int],
+                      quantizer: QuantizerHandle, context: CallContext, coding: CodingContext) throws {
+        guard let coder else { throw PluginError(.invalidArgument, "lic.entropy.checkerboard: coding before prepare_coding") }
+        let (s, m) = (try scales.floats(), try means.floats())
+        let (plane, width) = (shape[2] * shape[3], shape[3])
+        let mask = (0..<s.count).map { i -> UInt8 in (((i % plane) / width + i % width) % 2 == 0) == anchor ? 1 : 0 }
+        let chosen = mask.indices.filter { mask[$0] != 0 }
+        let partMeans = chosen.map { m[$0] }
+        var symbols = [Int32](repeating: 0, count: s.count)
+        var part = [Float](repeating: 0, count: chosen.count), partSymbols = [Int32](repeating: 0, count: chosen.count)
+        let scope = try quantizer.beginScope(context: context)
+        if let values {
+            let partValues = chosen.map { values[$0] }, partScales = chosen.map { s[$0] }
+            try partValues.withUnsafeBufferPointer { v in try partMeans.withUnsafeBufferPointer { pm in try partScales.withUnsafeBufferPointer { ps in
+                try partSymbols.withUnsafeMutableBufferPointer { sym in try part.withUnsafeMutableBufferPointer { rec in
+                    try scope.quantize(v, means: pm, scales: ps, symbols: sym, reconstruction: rec) } } } } }
+            for (k, i) in chosen.enumerated() { symbols[i] = partSymbols[k] }
+            let encoder = try coding.openEncoder()
+            try symbols.withUnsafeBufferPointer { sym in try s.withUnsafeBufferPointer { sc in
+                try mask.withUnsafeBufferPointer { try coder.encode(sym, scales: sc, mask: $0, into: encoder) } } }
+        } else {
+            let decoder = try coding.openDecoder()
+            try symbols.withUnsafeMutableBufferPointer { sym in try s.withUnsafeBufferPointer { sc in
+                try mask.withUnsafeBufferPointer { try coder.decode(into: sym, scales: sc, mask: $0, from: decoder) } } }
+            partSymbols = chosen.map { symbols[$0] }
+            try partSymbols.withUnsafeBufferPointer { sym in try partMeans.withUnsafeBufferPointer { pm in
+                try part.withUnsafeMutableBufferPointer { try scope.dequantize(sym, means: pm, into: $0) } } }
+        }
+        for (k, i) in chosen.enumerated() { yHat[i] = part[k] }
+    }
+
+    /// Both halves in order (anchors first, each in a stream of its own); `y` nil decodes.
+    private func code(_ y: Tensor?, shape: [Int], condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
+                      coding: CodingContext) throws -> EntropyOutputs {
+        let values = try y?.floats()
+        var yHat = [Float](repeating: 0, count: shape.reduce(1, *))
+        let first = try distribution(condition, anchors: nil, latent: shape)
+        try half(true, values: values, yHat: &yHat, scales: first.scales, means: first.means, shape: shape, quantizer: quantizer,
+                 context: context, coding: coding)
+        let (scales, means) = try distribution(condition, anchors: Tensor.values(yHat, shape: shape, host: host), latent: shape)
+        try half(false, values: values, yHat: &yHat, scales: scales, means: means, shape: shape, quantizer: quantizer,
+                 context: context, coding: coding)
+        return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host), means: means, scales: scales)
+    }
+
+    func encode(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext, coding: CodingContext) throws -> EntropyOutputs {
+        try code(y, shape: try y.shape, condition: condition, quantizer: quantizer, context: context, coding: coding)
+    }
+
+    func decode(shape: [Int], condition: Tensor?, quantizer: QuantizerHandle, context: CallContext, coding: CodingContext) throws -> EntropyOutputs {
+        try code(nil, shape: shape, condition: condition, quantizer: quantizer, context: context, coding: coding)
+    }
+}
