@@ -59,8 +59,11 @@ extern "C" {
 #define LIC_INTERFACE_TRANSFORM_1 "lic.transform/1"
 #define LIC_INTERFACE_QUANTIZER_1 "lic.quantizer/1"
 #define LIC_INTERFACE_ENTROPY_MODEL_1 "lic.entropy-model/1"
-#define LIC_INTERFACE_TRANSFORM_2 "lic.transform/2"         /* ABI 1.1: on host tensors */
-#define LIC_INTERFACE_ENTROPY_MODEL_2 "lic.entropy-model/2" /* ABI 1.1: learned, trainable */
+/* ABI 1.1's learned interfaces, superseded by /3 (which add the call
+ * context); a 1.2 host refuses them with a message to rebuild. Kept so that
+ * the names stay reserved. */
+#define LIC_INTERFACE_TRANSFORM_2 "lic.transform/2"
+#define LIC_INTERFACE_ENTROPY_MODEL_2 "lic.entropy-model/2"
 #define LIC_INTERFACE_TRANSFORM_3 "lic.transform/3"         /* ABI 1.2: call context, several inputs */
 #define LIC_INTERFACE_ENTROPY_MODEL_3 "lic.entropy-model/3" /* ABI 1.2: call context, distributions out */
 #define LIC_INTERFACE_QUANTIZER_2 "lic.quantizer/2"         /* ABI 1.2: RD inputs, state, training surrogate */
@@ -340,7 +343,8 @@ typedef struct lic_quantizer_v1 {
                              float *values, size_t count, lic_error *error);
 } lic_quantizer_v1;
 
-/* "lic.transform/2" (ABI 1.1): a differentiable transform computed with the
+/* "lic.transform/2" (ABI 1.1; superseded by /3, no longer run by a 1.2
+ * host): a differentiable transform computed with the
  * host's tensor ops, so the host records the tape and gradients reach the
  * parameters the component registered (host->tensor_ops->parameter, only
  * during create). `inverse`-style variants are parameters, as in /1. */
@@ -398,7 +402,8 @@ typedef struct lic_entropy_model_v1 {
                          lic_error *error);
 } lic_entropy_model_v1;
 
-/* "lic.entropy-model/2" (ABI 1.1): a learned entropy model on host tensors.
+/* "lic.entropy-model/2" (ABI 1.1; superseded by /3, no longer run by a 1.2
+ * host): a learned entropy model on host tensors.
  * `condition` (nullable, borrowed) is what the model is conditioned on, e.g.
  * the hyper-synthesis output (scales and means); returned tensors are new
  * references for the caller; all calls come from the thread running the

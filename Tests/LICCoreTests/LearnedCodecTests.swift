@@ -5,7 +5,7 @@ import Testing
 
 /// Learned pipelines from the shipped descriptors, shrunk to test sizes:
 /// forward, training steps, coding real bytes, model directories.
-@Suite struct LearnedModelTests {
+@Suite struct LearnedCodecTests {
     /// An example descriptor with N and M replaced by small sizes.
     static func tiny(_ name: String, n: Int = 8, m: Int = 12) throws -> Codec {
         let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/\(name).toml", encoding: .utf8)
