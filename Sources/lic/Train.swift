@@ -7,9 +7,11 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a learned model from a pipeline descriptor.",
         discussion: """
-        Loss: lambda * 255^2 * MSE + bpp on random crops (with flips) of the PNGs in --data. \
-        OUT becomes a model directory (model.toml + weights.safetensors, plus optimizer state) that \
-        `lic encode/decode/eval --model OUT` use; OUT/train.jsonl gets one JSON object per logged step. \
+        Loss: lambda * 255^2 * MSE + bpp + the weighted terms of the descriptor's [[regularizer]] sections, \
+        on random crops (with flips) of the PNGs in --data. \
+        OUT becomes a model directory (model.toml + weights.safetensors, plus optimizer state, train.toml \
+        and the regularizers' own parameters) that `lic encode/decode/eval --model OUT` use; \
+        OUT/train.jsonl gets one JSON object per logged step, with every loss term by name under "terms". \
         Checkpoints every --checkpoint-every steps and at the end; --resume continues from OUT.
         """)
 
