@@ -5,9 +5,18 @@
 //
 // Shape of the layer:
 // - `DNNLContext.shared()`: the CPU engine and stream, and a cache of "plans"
-//   (primitives + reorders + scratch buffers) keyed by a Hashable geometry.
-//   Creating a oneDNN primitive costs 0.2-20 ms, executing one is what we want
-//   to pay for, so each shape is set up once per process.
+//   (primitives + reorders + blocked-layout buffers) keyed by a Hashable
+//   geometry. Creating a oneDNN primitive costs 0.2-20 ms, executing one is
+//   what we want to pay for, so each shape is set up once per process.
+// - Plans are shared by every thread, and Swift concurrency runs work on any
+//   thread, so a plan is routinely created on one thread and run on another.
+//   Every primitive is therefore created with a user-managed scratchpad
+//   (`DNNLScratchpads`): oneDNN's default, library-managed scratchpad is a
+//   buffer per *thread*, sized when a primitive is created and looked up on
+//   the thread that executes it, so a primitive run on a thread other than
+//   its creator used that thread's buffer - none (a NULL base: SIGSEGV inside
+//   libdnnl) or one sized for other primitives (heap corruption). oneDNN
+//   documents that such primitives must run on the thread that created them.
 // - `DNNLArgument`: one primitive argument, bound to the caller's plain
 //   (contiguous, PyTorch-layout) buffer per call and reordered to/from the
 //   blocked layout the primitive chose (`format_tag_any`).
@@ -15,6 +24,9 @@
 //   operations over raw buffers.
 import CDNNL
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Throws `TensorError.backend` naming `call` unless `status` is success.
 @inline(__always)
@@ -56,6 +68,8 @@ final class DNNLContext: @unchecked Sendable {
     // locks keep one plan from running twice at once.
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
+    /// Scratch memory lent to each plan run.
+    let scratchpads = DNNLScratchpads()
     private let plans = Mutex<[DNNLCacheKey: any AnyObject & Sendable]>([:])
 
     private static let instance: Result<DNNLContext, TensorError> = Result { () throws(TensorError) in try DNNLContext() }
@@ -96,8 +110,12 @@ final class DNNLContext: @unchecked Sendable {
     /// Number of cached plans (primitives with their reorders and buffers).
     var cachedPlanCount: Int { plans.withLock { $0.count } }
 
-    /// Drops every cached plan and the blocked-layout buffers they own.
-    func clearCache() { plans.withLock { $0.removeAll() } }
+    /// Drops every cached plan and the blocked-layout buffers they own, and
+    /// the idle scratchpads.
+    func clearCache() {
+        plans.withLock { $0.removeAll() }
+        scratchpads.dropIdle()
+    }
 
     /// Waits for the stream (CPU: returns at once; kept for other engines).
     func wait() throws(TensorError) {
@@ -156,19 +174,36 @@ enum DNNLMemory {
 
 // MARK: - Primitive descriptors and primitives
 
-/// An owned primitive descriptor.
+/// The attributes every primitive descriptor is created with: a
+/// user-managed scratchpad, so that a primitive can run on any thread (see
+/// the top of this file). oneDNN copies the attributes into the descriptor.
+private func withPrimitiveAttributes<R>(_ body: (dnnl_primitive_attr_t) throws(TensorError) -> R) throws(TensorError) -> R {
+    var attr: dnnl_primitive_attr_t?
+    try dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
+    guard let attr else { throw TensorError.backend("dnnl_primitive_attr_create returned no attributes") }
+    defer { dnnl_primitive_attr_destroy(attr) }
+    try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                  "dnnl_primitive_attr_set_scratchpad_mode(user)")
+    return try body(attr)
+}
+
+/// An owned primitive descriptor (always with a user-managed scratchpad).
 final class DNNLPrimitiveDesc {
     let handle: dnnl_primitive_desc_t
     init(opDesc: UnsafeRawPointer, engine: dnnl_engine_t, hint: DNNLPrimitiveDesc?, what: String) throws(TensorError) {
         var pd: dnnl_primitive_desc_t?
-        try dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, nil, engine, hint?.handle), "dnnl_primitive_desc_create(\(what))")
+        try withPrimitiveAttributes { (attr) throws(TensorError) in
+            try dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, attr, engine, hint?.handle), "dnnl_primitive_desc_create(\(what))")
+        }
         guard let pd else { throw TensorError.backend("dnnl_primitive_desc_create(\(what)) returned no descriptor") }
         handle = pd
     }
     init(reorderFrom src: dnnl_memory_desc_t, to dst: dnnl_memory_desc_t, engine: dnnl_engine_t) throws(TensorError) {
         var pd: dnnl_primitive_desc_t?
         var s = src, d = dst
-        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &s, engine, &d, engine, nil), "dnnl_reorder_primitive_desc_create")
+        try withPrimitiveAttributes { (attr) throws(TensorError) in
+            try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &s, engine, &d, engine, attr), "dnnl_reorder_primitive_desc_create")
+        }
         guard let pd else { throw TensorError.backend("dnnl_reorder_primitive_desc_create returned no descriptor") }
         handle = pd
     }
@@ -180,16 +215,57 @@ final class DNNLPrimitiveDesc {
     var implementationName: String { DNNLMemory.implementationName(handle) }
 }
 
-/// An owned primitive.
+/// An owned primitive, with the memory object its scratchpad is bound through.
 final class DNNLPrimitive {
     let handle: dnnl_primitive_t
+    /// Bytes of scratch memory each execution needs (0: none).
+    let scratchpadBytes: Int
+    /// Bound to a buffer from `DNNLScratchpads` before each execution; nil when none is needed.
+    private let scratchpad: DNNLMemoryObject?
+
     init(_ pd: DNNLPrimitiveDesc, what: String) throws(TensorError) {
+        // A library-managed scratchpad belongs to the creating thread; plans run on any thread.
+        var attr: const_dnnl_primitive_attr_t?
+        var mode = dnnl_scratchpad_mode_library
+        try dnnlCheck(dnnl_primitive_desc_get_attr(pd.handle, &attr), "dnnl_primitive_desc_get_attr(\(what))")
+        try dnnlCheck(dnnl_primitive_attr_get_scratchpad_mode(attr, &mode), "dnnl_primitive_attr_get_scratchpad_mode(\(what))")
+        guard mode == dnnl_scratchpad_mode_user else {
+            throw TensorError.backend("\(what): the primitive descriptor has a library-managed scratchpad")
+        }
+        if let md = dnnl_primitive_desc_query_md(pd.handle, dnnl_query_scratchpad_md, 0),
+           dnnl_memory_desc_get_size(md) > 0 {
+            scratchpadBytes = dnnl_memory_desc_get_size(md)
+            scratchpad = try DNNLMemoryObject(md.pointee, engine: try Self.engine(of: pd), allocate: false)
+        } else {
+            scratchpadBytes = 0
+            scratchpad = nil
+        }
         var p: dnnl_primitive_t?
         try dnnlCheck(dnnl_primitive_create(&p, pd.handle), "dnnl_primitive_create(\(what))")
         guard let p else { throw TensorError.backend("dnnl_primitive_create(\(what)) returned no primitive") }
         handle = p
     }
     deinit { dnnl_primitive_destroy(handle) }
+
+    private static func engine(of pd: DNNLPrimitiveDesc) throws(TensorError) -> dnnl_engine_t {
+        var engine: dnnl_engine_t?
+        try dnnlCheck(dnnl_primitive_desc_query(pd.handle, dnnl_query_engine, 0, &engine), "dnnl_primitive_desc_query(engine)")
+        guard let engine else { throw TensorError.backend("dnnl_primitive_desc_query(engine) returned no engine") }
+        return engine
+    }
+
+    /// `args` plus the scratchpad argument, when the primitive has one.
+    func withScratchpad(_ args: [dnnl_exec_arg_t]) -> [dnnl_exec_arg_t] {
+        guard let scratchpad else { return args }
+        return args + [dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad.handle)]
+    }
+
+    /// Points the scratchpad at `buffer` (at least `scratchpadBytes` bytes), for the next executions.
+    func bindScratchpad(_ buffer: UnsafeMutableRawPointer?) throws(TensorError) {
+        guard let scratchpad else { return }
+        guard let buffer else { throw TensorError.backend("no scratch memory bound for a primitive that needs \(scratchpadBytes) bytes") }
+        try scratchpad.bind(buffer)
+    }
 
     func execute(_ stream: dnnl_stream_t, _ args: [dnnl_exec_arg_t], what: String) throws(TensorError) {
         let status = args.withUnsafeBufferPointer { dnnl_primitive_execute(handle, stream, Int32($0.count), $0.baseAddress) }
@@ -246,10 +322,11 @@ final class DNNLArgument {
             working = try DNNLMemoryObject(chosen, engine: engine, allocate: true)
             let (from, to) = direction == .input ? (plain, chosen) : (chosen, plain)
             let pd = try DNNLPrimitiveDesc(reorderFrom: from, to: to, engine: engine)
-            reorder = try DNNLPrimitive(pd, what: "reorder")
+            let reorder = try DNNLPrimitive(pd, what: "reorder")
+            self.reorder = reorder
             let (src, dst) = direction == .input ? (user, working) : (working, user)
-            reorderArgs = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: src.handle),
-                           dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: dst.handle)]
+            reorderArgs = reorder.withScratchpad([dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: src.handle),
+                                                  dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: dst.handle)])
         }
     }
 
@@ -274,13 +351,19 @@ final class DNNLArgument {
 }
 
 /// A cached primitive with its arguments. The lock keeps two threads from
-/// using the same plan's working buffers at once.
+/// using the same plan's working buffers at once; the plan may run on any
+/// thread (its primitives' scratchpads are lent per run, not per thread).
 final class DNNLPlan: @unchecked Sendable {
     let lock = Mutex<Void>(())
     let name: String
     let primitive: DNNLPrimitive
     let arguments: [DNNLArgument]
     let implementation: String
+    /// The primitive and the reorders, each with its scratchpad (they run one
+    /// after another, so one buffer of the largest size serves them all).
+    private let primitives: [DNNLPrimitive]
+    /// Bytes of scratch memory a run borrows (0: none).
+    let scratchpadBytes: Int
     // Kept alive for the primitive's lifetime (backward passes reference the
     // forward hint descriptor).
     private let descriptors: [DNNLPrimitiveDesc]
@@ -288,11 +371,14 @@ final class DNNLPlan: @unchecked Sendable {
 
     init(name: String, pd: DNNLPrimitiveDesc, keep: [DNNLPrimitiveDesc], arguments: [DNNLArgument]) throws(TensorError) {
         self.name = name
-        primitive = try DNNLPrimitive(pd, what: name)
+        let primitive = try DNNLPrimitive(pd, what: name)
+        self.primitive = primitive
         self.arguments = arguments
         implementation = pd.implementationName
         descriptors = [pd] + keep
-        execArgs = arguments.map(\.execArg)
+        primitives = [primitive] + arguments.compactMap(\.reorder)
+        scratchpadBytes = primitives.map(\.scratchpadBytes).max() ?? 0
+        execArgs = primitive.withScratchpad(arguments.map(\.execArg))
     }
 
     /// Runs the plan on caller buffers, given in the order of `arguments`
@@ -300,6 +386,9 @@ final class DNNLPlan: @unchecked Sendable {
     /// nil only where the plan has no such argument).
     func run(_ context: DNNLContext, inputs: [UnsafeRawPointer], outputs: [UnsafeMutableRawPointer]) throws(TensorError) {
         try lock.withLock { _ throws(TensorError) in
+            let scratch = scratchpadBytes > 0 ? try context.scratchpads.borrow(bytes: scratchpadBytes) : nil
+            defer { if let scratch { context.scratchpads.giveBack(scratch) } }
+            for primitive in primitives { try primitive.bindScratchpad(scratch?.pointer) }
             var i = 0, o = 0
             for argument in arguments {
                 switch argument.direction {
@@ -316,4 +405,52 @@ final class DNNLPlan: @unchecked Sendable {
             try context.wait()
         }
     }
+}
+
+// MARK: - Scratchpads
+
+/// Scratch memory for primitive executions (`dnnl_scratchpad_mode_user`),
+/// lent to one plan run at a time: a run borrows a buffer of at least the
+/// size its primitives need and gives it back when it ends. Buffers are kept
+/// for reuse, so the memory held is about (runs at once) x (largest
+/// scratchpad), as with oneDNN's own per-thread scratchpad.
+final class DNNLScratchpads: @unchecked Sendable {
+    /// Page-aligned memory, as oneDNN allocates its own scratchpads.
+    final class Buffer: @unchecked Sendable {
+        let pointer: UnsafeMutableRawPointer
+        let bytes: Int
+        init(bytes: Int) throws(TensorError) {
+            var raw: UnsafeMutableRawPointer?
+            guard posix_memalign(&raw, 4096, bytes) == 0, let raw else {
+                throw TensorError.outOfMemory("cannot allocate a \(bytes)-byte oneDNN scratchpad")
+            }
+            pointer = raw
+            self.bytes = bytes
+        }
+        deinit { free(pointer) }
+    }
+
+    private let idle = Mutex<[Buffer]>([])
+
+    /// A buffer of at least `bytes` bytes, for the caller alone until `giveBack`.
+    func borrow(bytes: Int) throws(TensorError) -> Buffer {
+        let reused = idle.withLock { buffers -> Buffer? in
+            // The smallest that fits; else drop the largest (it is replaced by a bigger one).
+            if let index = buffers.indices.filter({ buffers[$0].bytes >= bytes }).min(by: { buffers[$0].bytes < buffers[$1].bytes }) {
+                return buffers.remove(at: index)
+            }
+            if let largest = buffers.indices.max(by: { buffers[$0].bytes < buffers[$1].bytes }) { buffers.remove(at: largest) }
+            return nil
+        }
+        if let reused { return reused }
+        return try Buffer(bytes: bytes)
+    }
+
+    func giveBack(_ buffer: Buffer) { idle.withLock { $0.append(buffer) } }
+
+    /// Frees the buffers not lent out.
+    func dropIdle() { idle.withLock { $0.removeAll() } }
+
+    /// Buffers not lent out, and their bytes (for tests).
+    var idleBuffers: (count: Int, bytes: Int) { idle.withLock { ($0.count, $0.reduce(0) { $0 + $1.bytes }) } }
 }
