@@ -1,4 +1,5 @@
 import CDNNL
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -91,6 +92,21 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     }
 }
 
+/// Process-wide memory policy of the tensor engine.
+public enum TensorMemory {
+    private static let limit = Atomic<Int>(TensorStorage.maxElements * MemoryLayout<Float>.stride)
+
+    /// The largest single tensor allocation, in bytes (default 16 GiB, the
+    /// element limit). A larger request fails with `outOfMemory` before the
+    /// system is asked: a service can lower it so that one oversized request
+    /// (from a plugin, or a hostile file's geometry) fails early instead of
+    /// overcommitting memory it will later fault in.
+    public static var maxAllocationBytes: Int {
+        get { limit.load(ordering: .relaxed) }
+        set { limit.store(newValue, ordering: .relaxed) }
+    }
+}
+
 /// 64-byte aligned float memory, shared by tensors that are views of the same data.
 final class TensorStorage: @unchecked Sendable {
     /// 2^32 elements (16 GiB) at most per tensor.
@@ -123,7 +139,7 @@ final class TensorStorage: @unchecked Sendable {
         // At most 2^32 * 4 bytes: no overflow.
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+        guard bytes <= TensorMemory.maxAllocationBytes, posix_memalign(&raw, 64, bytes) == 0, let raw else {
             throw TensorError.outOfMemory("cannot allocate \(count) elements (\(bytes) bytes)")
         }
         return raw.bindMemory(to: Float.self, capacity: max(count, 1))
