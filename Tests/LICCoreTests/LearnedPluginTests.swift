@@ -67,6 +67,26 @@ import Testing
         #expect(try Container(parsing: encoded.bytes).streams.allSatisfy { $0.tag != Container.pipelineTag })
     }
 
+    /// A lic.quantizer/1 component (the C dead-zone example) serves a learned
+    /// /3 entropy model through the host's adapter: coding works, training
+    /// says why it cannot (a /1 quantizer has no training surrogate).
+    @Test func aQuantizerOfABI1ServesLearnedEntropyModels() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        try TestSupport.compileC([TestSupport.packageRoot + "/examples/c-plugin/deadzone_quantizer.c"], output: directory + "/libdz.so", shared: true)
+        let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/mbt2018-mean.toml", encoding: .utf8)
+            .replacingOccurrences(of: "channels = 128", with: "channels = 8")
+            .replacingOccurrences(of: "latent = 192", with: "latent = 12")
+            .replacingOccurrences(of: "name = \"mbt2018-mean\"", with: "name = \"dz\"\nplugins = [\"libdz.so\"]")
+            + "\n[quantizer]\nplugin = \"org.example.quantizer.deadzone\"\nstep = 1.0\n"
+        let codec = try Codec(descriptor: PipelineDescriptor.parse(text, source: "dz.toml", baseDirectory: directory))
+        let image = try TestSupport.syntheticImage(width: 40, height: 24, channels: 3)
+        let encoded = try codec.encode(image)
+        #expect(try codec.decode(encoded.bytes, source: "dz.lic") == encoded.reconstruction)
+        let x = try Tensor.uniformNoise(shape: [1, 3, 64, 64], seed: 4, low: 0, high: 1)
+        let error = #expect(throws: LICError.self) { try codec.forward(x, context: CallContext(mode: .train)) }
+        #expect(error?.message.contains("has no training surrogate") == true, "\(String(describing: error))")
+    }
+
     @Test func parametersCannotBeRegisteredTwice() throws {
         let store = ParameterStore()
         let registry = try Self.registry()
