@@ -99,6 +99,7 @@ final class Checkerboard: LearnedEntropyModelComponent {
     /// Both halves in order (anchors first, each in a stream of its own); `y` nil decodes.
     private func code(_ y: Tensor?, shape: [Int], condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
                       coding: CodingContext) throws -> EntropyOutputs {
+        try CodingHelpers.requireStateless(quantizer, context: context, model: "lic.entropy.checkerboard", stage: "entropy")
         let values = try y?.floats()
         var yHat = [Float](repeating: 0, count: shape.reduce(1, *))
         let first = try distribution(condition, anchors: nil, latent: shape)

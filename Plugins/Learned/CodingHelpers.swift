@@ -35,6 +35,13 @@ enum CodingHelpers {
         return yHat
     }
 
+    /// Models whose tables assume one level set refuse a stateful (trellis) quantizer with a hint.
+    static func requireStateless(_ quantizer: QuantizerHandle, context: CallContext, model: String, stage hint: String) throws {
+        guard try quantizer.beginScope(context: context).isStateless else {
+            throw PluginError(.unsupported, "\(model) codes with a stateless quantizer; give this stage one of its own, e.g. [\(hint).quantizer] plugin = \"lic.quantizer.uniform\"")
+        }
+    }
+
     /// The quantizer's step (index 0 -> 1), by which entropy models scale their distributions.
     static func step(of quantizer: QuantizerHandle, context: CallContext) throws -> Float {
         let step = try quantizer.beginScope(context: context).step()

@@ -19,5 +19,8 @@ import LICPluginKit
         .learnedEntropyModel(Checkerboard.self, id: "lic.entropy.checkerboard",
                              description: "Checkerboard context model (He 2021): anchors from the hyperprior, the rest also from a 5x5 context over decoded anchors",
                              params: Checkerboard.schema),
+        .trainableQuantizer(TrellisQuantizer.self, id: "lic.quantizer.tcq",
+                            description: "Trellis-coded (dependent) quantization, 4 (VVC) or 8 (ECM) states, Viterbi with Gaussian rates",
+                            params: TrellisQuantizer.schema),
     ])
 }

@@ -131,6 +131,7 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
                 coding: CodingContext) throws -> EntropyOutputs {
         let shape = try y.shape
         let (medians, tables) = try prepared(shape)
+        try CodingHelpers.requireStateless(quantizer, context: context, model: "lic.entropy.factorized", stage: "hyper.entropy")
         let (means, indexes) = perElement(shape, medians: medians)
         let (symbols, yHat) = try CodingHelpers.quantize(try y.floats(), means: means, scales: nil, quantizer: quantizer, context: context)
         let encoder = try coding.openEncoder()
@@ -141,6 +142,7 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
     func decode(shape: [Int], condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
                 coding: CodingContext) throws -> EntropyOutputs {
         let (medians, tables) = try prepared(shape)
+        try CodingHelpers.requireStateless(quantizer, context: context, model: "lic.entropy.factorized", stage: "hyper.entropy")
         let (means, indexes) = perElement(shape, medians: medians)
         var symbols = [Int32](repeating: 0, count: means.count)
         let decoder = try coding.openDecoder()

@@ -26,6 +26,9 @@ final class GaussianConditional: LearnedEntropyModelComponent {
     let tailMass: Double
     /// The host's tables for tableScales, built once by prepareCoding.
     private var coder: GaussianCoder?
+    /// For a stateful quantizer (a trellis): tables per level set over
+    /// tableScales, from the quantizer's levels, built when first needed.
+    private var levelSetTables: [UInt32: [CDFTable]] = [:]
 
     init(params: Params, host: Host) throws {
         self.host = host
@@ -69,6 +72,39 @@ final class GaussianConditional: LearnedEntropyModelComponent {
 
     func prepareCoding() throws {
         coder = try GaussianCoder(scales: tableScales, tailMass: tailMass, host: host)
+        levelSetTables = [:]
+    }
+
+    /// The index of the first table scale >= scale (the last when none is), as the host's coder picks.
+    func tableIndex(_ scale: Float) -> Int {
+        var (low, high) = (0, tableScales.count - 1)
+        guard Double(scale) <= tableScales[high] else { return high }
+        while low < high {
+            let mid = (low + high) / 2
+            if tableScales[mid] >= Double(scale) { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+
+    /// Tables over tableScales for the level set `scope` is in: index k's
+    /// cell spans halfway to the levels of k - 1 and k + 1.
+    func tables(forLevelSetOf scope: QuantizerScope) throws -> [CDFTable] {
+        let set = scope.levelSet
+        if let tables = levelSetTables[set] { return tables }
+        let pair = try scope.levels(first: 0, count: 2)
+        let spacing = Double(max(abs(pair[1] - pair[0]), 1e-6))
+        let multiplier = -GaussianCell.quantile(tailMass / 2)
+        let tables = try tableScales.map { scale -> CDFTable in
+            let bound = min(30000, Int((scale * multiplier / spacing).rounded(.up)) + 1)
+            let levels = try scope.levels(first: Int32(-bound - 1), count: 2 * bound + 3).map(Double.init)
+            let pmf = (1...(2 * bound + 1)).map { (j: Int) -> Double in
+                let lower: Double = (levels[j - 1] + levels[j]) / 2, upper: Double = (levels[j] + levels[j + 1]) / 2
+                return GaussianCell.probability(lower: lower, upper: upper, scale: scale)
+            }
+            return try host.makeCDFTable(pmf: pmf, firstSymbol: Int32(-bound))
+        }
+        levelSetTables[set] = tables
+        return tables
     }
 
     /// Per element: mean and scale in quantization steps (the coder picks each element's table from its scale).
@@ -85,6 +121,24 @@ final class GaussianConditional: LearnedEntropyModelComponent {
         let (scales, means, meanValues, scaleValues) = try perElement(condition, latent: shape)
         let (symbols, yHat) = try CodingHelpers.quantize(try y.floats(), means: meanValues, scales: scaleValues, quantizer: quantizer,
                                                          context: context)
+        let replay = try quantizer.beginScope(context: context)
+        if !replay.isStateless {
+            // Each index is coded with the tables of the level set its state used: replay the decoder's walk.
+            var tables: [CDFTable] = [], offsets: [UInt32: Int] = [:]
+            var indexes = [Int32](repeating: 0, count: symbols.count)
+            for i in symbols.indices {
+                let set = replay.levelSet
+                if offsets[set] == nil {
+                    offsets[set] = tables.count
+                    tables += try self.tables(forLevelSetOf: replay)
+                }
+                indexes[i] = Int32(offsets[set]! + tableIndex(scaleValues[i]))
+                try replay.advance(symbols[i], mean: meanValues[i])
+            }
+            let encoder = try coding.openEncoder()
+            try symbols.withUnsafeBufferPointer { s in try indexes.withUnsafeBufferPointer { try encoder.encode(s, indexes: $0, tables: tables) } }
+            return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host), means: means, scales: scales)
+        }
         let step = try CodingHelpers.step(of: quantizer, context: context)
         let stepScales = step == 1 ? scaleValues : scaleValues.map { $0 / step }
         let encoder = try coding.openEncoder()
@@ -98,6 +152,19 @@ final class GaussianConditional: LearnedEntropyModelComponent {
                 coding: CodingContext) throws -> EntropyOutputs {
         guard let coder else { throw PluginError(.invalidArgument, "lic.entropy.gaussian: decode before prepare_coding") }
         let (scales, means, meanValues, scaleValues) = try perElement(condition, latent: shape)
+        let scope = try quantizer.beginScope(context: context)
+        if !scope.isStateless {
+            // The state after each index picks the next one's tables.
+            let decoder = try coding.openDecoder()
+            var yHat = [Float](repeating: 0, count: scaleValues.count)
+            var symbol: [Int32] = [0]
+            for i in yHat.indices {
+                let table = try tables(forLevelSetOf: scope)[tableIndex(scaleValues[i])]
+                try symbol.withUnsafeMutableBufferPointer { try decoder.decode(into: $0, with: table) }
+                yHat[i] = try scope.advance(symbol[0], mean: meanValues[i])
+            }
+            return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host), means: means, scales: scales)
+        }
         let step = try CodingHelpers.step(of: quantizer, context: context)
         let stepScales = step == 1 ? scaleValues : scaleValues.map { $0 / step }
         var symbols = [Int32](repeating: 0, count: scaleValues.count)

@@ -129,8 +129,8 @@ extension Bridge {
                 reportingErrors(error) {
                     let quantizer = try object(instance, as: (any TrainableQuantizerComponent).self)
                     guard let scope else { throw PluginError(.invalidArgument, "begin_scope: no output") }
-                    let state = try quantizer.beginScope(context: CallContext(context))
-                    scope.pointee = Unmanaged.passRetained(ScopeBox(state)).toOpaque()
+                    // A stateless quantizer's scope is NULL (see lic_quantizer_v2.begin_scope).
+                    scope.pointee = try quantizer.beginScope(context: CallContext(context)).map { Unmanaged.passRetained(ScopeBox($0)).toOpaque() }
                 }
             },
             end_scope: { _, scope in
@@ -164,6 +164,9 @@ extension Bridge {
                     guard levels.count == Int(count) else { throw PluginError(.internalError, "levels: \(levels.count) values for \(count)") }
                     for (index, level) in levels.enumerated() { values[index] = level }
                 }
+            },
+            level_set: { instance, scope in
+                (try? object(instance, as: (any TrainableQuantizerComponent).self))?.levelSet(scope: scopeState(scope)) ?? 0
             }))
         return UnsafeRawPointer(table)
     }()

@@ -64,6 +64,13 @@ public protocol TrainableQuantizerComponent: AnyObject {
                     into values: UnsafeMutableBufferPointer<Float>, scope: AnyObject?, context: CallContext) throws
     /// Reconstructions (relative to the mean) of indices first ..< first + count in the scope's state.
     func levels(first: Int32, count: Int, scope: AnyObject?) throws -> [Float]
+    /// Which level set the scope's state uses (equal ids, equal levels).
+    func levelSet(scope: AnyObject?) -> UInt32
+}
+
+extension TrainableQuantizerComponent {
+    /// A stateless quantizer has one level set.
+    public func levelSet(scope: AnyObject?) -> UInt32 { 0 }
 }
 
 /// "lic.quantizer/1": values <-> integer symbols, with optional per-value means.

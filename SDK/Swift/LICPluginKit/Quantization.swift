@@ -39,15 +39,21 @@ public final class QuantizerScope {
 
     deinit { quantizer.table.end_scope(quantizer.handle.pointee.instance, scope) }
 
+    /// Stateless quantizers (NULL scope) have one level set: one table per distribution codes every index.
+    public var isStateless: Bool { scope == nil }
+
+    /// The level set of the current state (equal ids, equal levels).
+    public var levelSet: UInt32 { quantizer.table.level_set(quantizer.handle.pointee.instance, scope) }
+
     private final class RateBox {
-        let rate: (Int, Int32) -> Double
-        init(_ rate: @escaping (Int, Int32) -> Double) { self.rate = rate }
+        let rate: (Int, Int32, UInt32) -> Double
+        init(_ rate: @escaping (Int, Int32, UInt32) -> Double) { self.rate = rate }
     }
 
     /// Symbols and reconstruction (y_hat) for `values`; `rate` (optional)
     /// gives the bits of coding a symbol at an index, for RD decisions.
     public func quantize(_ values: UnsafeBufferPointer<Float>, means: UnsafeBufferPointer<Float>? = nil,
-                         scales: UnsafeBufferPointer<Float>? = nil, rate: ((Int, Int32) -> Double)? = nil,
+                         scales: UnsafeBufferPointer<Float>? = nil, rate: ((Int, Int32, UInt32) -> Double)? = nil,
                          symbols: UnsafeMutableBufferPointer<Int32>, reconstruction: UnsafeMutableBufferPointer<Float>) throws {
         let count = values.count
         guard symbols.count == count, reconstruction.count == count, means.map({ $0.count == count }) ?? true,
@@ -64,7 +70,7 @@ public final class QuantizerScope {
             batch.scales = scales?.baseAddress
             if let box {
                 batch.rate_data = Unmanaged.passUnretained(box).toOpaque()
-                batch.rate = { data, index, symbol in Unmanaged<RateBox>.fromOpaque(data!).takeUnretainedValue().rate(index, symbol) }
+                batch.rate = { data, index, symbol, set in Unmanaged<RateBox>.fromOpaque(data!).takeUnretainedValue().rate(index, symbol, set) }
             }
             batch.symbols = symbols.baseAddress
             batch.reconstruction = reconstruction.baseAddress
@@ -82,6 +88,21 @@ public final class QuantizerScope {
             quantizer.table.dequantize(quantizer.handle.pointee.instance, scope, context.pointer, symbols.baseAddress,
                                        means?.baseAddress, symbols.count, values.baseAddress, $0)
         }
+    }
+
+    /// One decoded index: its reconstruction, advancing the state.
+    @discardableResult
+    public func advance(_ symbol: Int32, mean: Float) throws -> Float {
+        var value: Float = 0
+        try withUnsafePointer(to: symbol) { s in
+            try withUnsafePointer(to: mean) { m in
+                try withUnsafeMutablePointer(to: &value) {
+                    try dequantize(UnsafeBufferPointer(start: s, count: 1), means: UnsafeBufferPointer(start: m, count: 1),
+                                   into: UnsafeMutableBufferPointer(start: $0, count: 1))
+                }
+            }
+        }
+        return value
     }
 
     /// Reconstruction levels (relative to the mean) of indices first ..< first + count in the current state.
@@ -105,8 +126,8 @@ public struct QuantizeBatch {
     public let values: UnsafeBufferPointer<Float>
     public let means: UnsafeBufferPointer<Float>?
     public let scales: UnsafeBufferPointer<Float>?
-    /// Bits of coding `symbol` at `index`, when the entropy model gave a rate.
-    public let rate: ((Int, Int32) -> Double)?
+    /// Bits of coding `symbol` at `index` in level set `set`, when the entropy model gave a rate.
+    public let rate: ((Int, Int32, UInt32) -> Double)?
     public let symbols: UnsafeMutableBufferPointer<Int32>
     public let reconstruction: UnsafeMutableBufferPointer<Float>
 
@@ -122,7 +143,7 @@ public struct QuantizeBatch {
         scales = b.scales.map { UnsafeBufferPointer(start: $0, count: count) }
         if let function = b.rate {
             let data = b.rate_data
-            rate = { index, symbol in function(data, index, symbol) }
+            rate = { index, symbol, set in function(data, index, symbol, set) }
         } else {
             rate = nil
         }

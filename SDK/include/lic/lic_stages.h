@@ -82,9 +82,11 @@ typedef struct lic_quantize_batch {
     const float *means;            /* nullable: the distribution's mean per value (q = Q(y - mean)) */
     const float *scales;           /* nullable: the distribution's scale per value */
     /* Nullable: the bits the active entropy model pays for `symbol` at
-     * element `index` (the coder's real cost, e.g. via gaussian_bits).
-     * Called from the quantizing thread during the call only. */
-    double (*rate)(void *rate_data, size_t index, int32_t symbol);
+     * element `index` when the quantizer's state uses level set `level_set`
+     * (see lic_quantizer_v2.level_set). Called from the quantizing thread
+     * during the call only. A quantizer without it may estimate rates from
+     * `scales` itself (Gaussian cell probabilities). */
+    double (*rate)(void *rate_data, size_t index, int32_t symbol, uint32_t level_set);
     void *rate_data;
     int32_t *symbols;              /* out: the indices the entropy model codes */
     float *reconstruction;         /* out: y_hat, what the decoder reproduces */
@@ -107,8 +109,9 @@ typedef struct lic_quantizer_v2 {
                             const lic_tensor *means, lic_tensor **y_tilde, lic_error *error);
     /* A scope holds state across the quantize / dequantize calls of one
      * latent (the encoder's and the decoder's scopes walk the same states).
-     * *scope (may be NULL for a stateless quantizer) is owned by the caller
-     * and ended with end_scope. */
+     * *scope is owned by the caller and ended with end_scope; it is NULL for
+     * a stateless quantizer (whose levels never change), which lets an
+     * entropy model code every index with one table per distribution. */
     lic_status (*begin_scope)(void *instance, const lic_call_context *context, void **scope, lic_error *error);
     void (*end_scope)(void *instance, void *scope);
     /* Encoder: symbols and reconstruction for a batch, advancing the scope. */
@@ -123,6 +126,10 @@ typedef struct lic_quantizer_v2 {
      * an entropy model computes state-dependent index probabilities from them. */
     lic_status (*levels)(void *instance, void *scope, int32_t first, uint32_t count, float *values,
                          lic_error *error);
+    /* Which set of levels the scope's current state uses (0 when stateless):
+     * states with equal ids have equal levels() for every index, so entropy
+     * models build one table set per id (a trellis has two: Q0 and Q1). */
+    uint32_t (*level_set)(void *instance, void *scope);
 } lic_quantizer_v2;
 
 /* The pipeline's quantizer as the host hands it to a /3 entropy model

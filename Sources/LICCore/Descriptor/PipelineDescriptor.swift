@@ -23,7 +23,9 @@ import Foundation
 /// `[hyper2.analysis] inputs = ["z"] outputs = ["w"]`). The host orders the
 /// stages from what they read and write. The keys `plugin`, `inputs`,
 /// `outputs` (and in [[regularizer]]: `name`, `weight`, `learning_rate`)
-/// belong to the host; every other key is a parameter of the component.
+/// belong to the host; every other key is a parameter of the component. An
+/// entropy stage may have a quantizer of its own, e.g. [hyper.entropy.quantizer]
+/// (rounding for z while y uses a trellis).
 public struct PipelineDescriptor: Sendable {
     public struct Stage: Sendable {
         /// The section name, e.g. "analysis", "hyper.entropy".
@@ -35,6 +37,9 @@ public struct PipelineDescriptor: Sendable {
         /// Named tensors read and written, as written (nil: the section's default).
         public var inputs: [String]?
         public var outputs: [String]?
+        /// An entropy stage's own quantizer ([STAGE.quantizer]), at most one
+        /// (an array because a struct cannot hold an optional of itself).
+        public var ownQuantizer: [Stage] = []
     }
 
     /// One [[regularizer]]: a weighted term of the training loss.
@@ -163,6 +168,10 @@ public struct PipelineDescriptor: Sendable {
         for key in table.keys where key != "plugin" {
             let node = table[key]!
             let position = table.keyPositions[key] ?? node.position
+            if wired && key == quantizerSection, let sub = node.tableValue {
+                stage.ownQuantizer = [try Self.stage("\(name).\(quantizerSection)", sub, fail: fail, wired: false)]
+                continue
+            }
             if wired && (key == "inputs" || key == "outputs") {
                 let names = node.stringValue.map { [$0] } ?? node.arrayValue?.compactMap(\.stringValue)
                 guard let names, names.count == (node.arrayValue?.count ?? 1), !names.isEmpty,

@@ -22,7 +22,8 @@ public final class Codec {
 
     enum Node {
         case transform(TransformNode)
-        case entropy(EntropyNode)
+        /// An entropy stage with the quantizer it uses (its own, or the pipeline's).
+        case entropy(EntropyNode, QuantizerNode)
     }
 
     public let descriptor: PipelineDescriptor
@@ -32,7 +33,6 @@ public final class Codec {
     public let canonicalText: String
     public let stages: [Stage]
     let nodes: [Node]
-    let quantizer: QuantizerNode
     /// Created only for training (`training: true`).
     let regularizers: [RegularizerNode]
 
@@ -67,7 +67,11 @@ public final class Codec {
             do { return try build() } catch { throw LICError("\(source):\(stage.position.line): [\(stage.name)]: \(error)") }
         }
 
-        // The graph: wiring, then an order in which every input is produced first.
+        // The pipeline's quantizer, then the graph: wiring, then an order in which every input is produced first.
+        let quantizerStage = descriptor.quantizer ?? PipelineDescriptor.Stage(
+            name: PipelineDescriptor.quantizerSection, componentID: Self.defaultQuantizer, params: [], position: TOMLPosition(line: 0, column: 0))
+        let (quantizerEntry, quantizerParams) = try resolve(quantizerStage, kinds: [.quantizer])
+        let quantizer = try made(quantizerStage) { try QuantizerNode(quantizerEntry, params: ParamSetStorage(quantizerParams), prefix: "quantizer", store: store) }
         let written = try descriptor.stages.map { stage in (stage, try resolve(stage, kinds: [.transform, .entropyModel])) }
         let wired = try Self.wire(written.map { ($0.0, $0.1.0.info.kind) }, source: source)
         var order: [Int] = []
@@ -75,24 +79,25 @@ public final class Codec {
         var nodes: [Node] = []
         for index in wired.order {
             let (stage, (entry, params)) = written[index]
-            let node: Node = try made(stage) {
-                entry.info.kind == .transform
-                    ? .transform(try TransformNode(entry, params: ParamSetStorage(params), prefix: stage.name, store: store))
-                    : .entropy(try EntropyNode(entry, params: ParamSetStorage(params), prefix: stage.name, store: store))
-            }
-            nodes.append(node)
-            order.append(index)
             canonical.append(CanonicalDescriptor.section(stage.name, id: entry.info.id, params: params,
                                                          wiring: wired.wiring[index], defaultWiring: PipelineDescriptor.defaultWiring[stage.name]))
+            if entry.info.kind == .transform {
+                nodes.append(try made(stage) { .transform(try TransformNode(entry, params: ParamSetStorage(params), prefix: stage.name, store: store)) })
+            } else {
+                let entropy = try made(stage) { try EntropyNode(entry, params: ParamSetStorage(params), prefix: stage.name, store: store) }
+                var own = quantizer
+                if let section = stage.ownQuantizer.first {
+                    let (ownEntry, ownParams) = try resolve(section, kinds: [.quantizer])
+                    own = try made(section) { try QuantizerNode(ownEntry, params: ParamSetStorage(ownParams), prefix: section.name, store: store) }
+                    canonical.append(CanonicalDescriptor.section(section.name, id: ownEntry.info.id, params: ownParams, wiring: nil, defaultWiring: nil))
+                }
+                nodes.append(.entropy(entropy, own))
+            }
+            order.append(index)
         }
         stages = order.map { Stage(name: written[$0].0.name, componentID: written[$0].1.0.info.id, inputs: wired.wiring[$0].inputs,
                                    outputs: wired.wiring[$0].outputs) }
         self.nodes = nodes
-
-        let quantizerStage = descriptor.quantizer ?? PipelineDescriptor.Stage(
-            name: PipelineDescriptor.quantizerSection, componentID: Self.defaultQuantizer, params: [], position: TOMLPosition(line: 0, column: 0))
-        let (quantizerEntry, quantizerParams) = try resolve(quantizerStage, kinds: [.quantizer])
-        quantizer = try made(quantizerStage) { try QuantizerNode(quantizerEntry, params: ParamSetStorage(quantizerParams), store: store) }
         canonical.append(CanonicalDescriptor.section(PipelineDescriptor.quantizerSection, id: quantizerEntry.info.id, params: quantizerParams,
                                                      wiring: nil, defaultWiring: nil))
         canonicalText = CanonicalDescriptor.header(name: descriptor.name) + canonical.joined()
@@ -236,7 +241,7 @@ public final class Codec {
     func prepareCoding() throws {
         let version = identityLock.withLock { weightsVersion }
         guard version != preparedVersion else { return }
-        for case .entropy(let node) in nodes { try node.prepareCoding() }
+        for case .entropy(let node, _) in nodes { try node.prepareCoding() }
         preparedVersion = version
     }
 

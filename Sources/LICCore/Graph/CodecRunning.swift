@@ -27,7 +27,7 @@ extension Codec {
                 switch node {
                 case .transform(let transform):
                     tensors[stage.outputs[0]] = try transform.apply(stage.inputs.map { tensors[$0]! }, context: stageContext)
-                case .entropy(let entropy):
+                case .entropy(let entropy, let quantizer):
                     let result = try entropy.forward(tensors[stage.inputs[0]]!, condition: stage.inputs.dropFirst().first.map { tensors[$0]! },
                                                      quantizer: quantizer, context: stageContext)
                     guard let stageLikelihoods = result.likelihoods else { throw LICError("forward returned no likelihoods") }
@@ -54,7 +54,7 @@ extension Codec {
     /// The sum of the entropy models' auxiliary losses (nil when none has one).
     public func auxiliaryLoss() throws -> Tensor? {
         var total: Tensor?
-        for case .entropy(let node) in nodes {
+        for case .entropy(let node, _) in nodes {
             if let loss = try node.auxiliaryLoss(context: CallContext(mode: .train)) { total = try total.map { try $0 + loss } ?? loss }
         }
         return total
@@ -124,7 +124,7 @@ extension Codec {
                     switch node {
                     case .transform(let transform):
                         tensors[stage.outputs[0]] = try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index))
-                    case .entropy(let entropy):
+                    case .entropy(let entropy, let quantizer):
                         publish(try entropy.encode(tensors[stage.inputs[0]]!, condition: stage.inputs.dropFirst().first.map { tensors[$0]! },
                                                    quantizer: quantizer, session: session, context: context.forStage(index)),
                                 of: stage, into: &tensors)
@@ -206,7 +206,7 @@ extension Codec {
                             // Stages that need the image (the encoder's side) do not run.
                             guard stage.inputs.allSatisfy({ tensors[$0] != nil }) else { return }
                             tensors[stage.outputs[0]] = try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index))
-                        case .entropy(let entropy):
+                        case .entropy(let entropy, let quantizer):
                             let condition = try stage.inputs.dropFirst().first.map { name in
                                 guard let tensor = tensors[name] else { throw LICError("its condition '\(name)' cannot be computed while decoding") }
                                 return tensor

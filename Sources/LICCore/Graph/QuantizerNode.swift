@@ -14,16 +14,16 @@ final class QuantizerNode: ComponentInstance {
     /// The context of the entropy-model call in progress (for the /1 face of a /2 quantizer).
     private var currentContext: CallContext?
 
-    init(_ entry: PluginRegistry.Entry, params: ParamSetStorage, store: ParameterStore) throws {
+    init(_ entry: PluginRegistry.Entry, params: ParamSetStorage, prefix: String, store: ParameterStore) throws {
         switch entry.info.interfaceID {
         case LIC_INTERFACE_QUANTIZER_1:
             let t = Self.table(entry, as: lic_quantizer_v1.self)
             table = .v1(t)
-            try super.init(entry, params: params, prefix: "quantizer", store: store, create: t.pointee.create, destroy: t.pointee.destroy)
+            try super.init(entry, params: params, prefix: prefix, store: store, create: t.pointee.create, destroy: t.pointee.destroy)
         default:
             let t = Self.table(entry, as: lic_quantizer_v2.self)
             table = .v2(t)
-            try super.init(entry, params: params, prefix: "quantizer", store: store, create: t.pointee.create, destroy: t.pointee.destroy)
+            try super.init(entry, params: params, prefix: prefix, store: store, create: t.pointee.create, destroy: t.pointee.destroy)
         }
     }
 
@@ -96,7 +96,8 @@ private enum QuantizerAdapters {
                     let indexes = (0..<Int32(count)).map { first &+ $0 }
                     try callPlugin(node.info.id, "dequantize") { t.pointee.dequantize(node.instance, indexes, nil, values, Int(count), $0) }
                 }
-            }))
+            },
+            level_set: { _, _ in 0 }))
         return UnsafePointer(table)
     }()
 

@@ -102,7 +102,7 @@ enum DescriptorReader {
         case (.quantizer, LIC_INTERFACE_QUANTIZER_2):
             try require(lic_quantizer_v2.self) {
                 $0.create != nil && $0.destroy != nil && $0.surrogate != nil && $0.begin_scope != nil && $0.end_scope != nil
-                    && $0.quantize != nil && $0.dequantize != nil && $0.levels != nil
+                    && $0.quantize != nil && $0.dequantize != nil && $0.levels != nil && $0.level_set != nil
             }
         case (.regularizer, LIC_INTERFACE_REGULARIZER_1):
             try require(lic_regularizer_v1.self) { $0.create != nil && $0.destroy != nil && $0.loss != nil }
