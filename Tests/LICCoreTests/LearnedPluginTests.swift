@@ -78,7 +78,8 @@ import Testing
             .replacingOccurrences(of: "latent = 192", with: "latent = 12")
             .replacingOccurrences(of: "name = \"mbt2018-mean\"", with: "name = \"dz\"\nplugins = [\"libdz.so\"]")
             + "\n[quantizer]\nplugin = \"org.example.quantizer.deadzone\"\nstep = 1.0\n"
-        let codec = try Codec(descriptor: PipelineDescriptor.parse(text, source: "dz.toml", baseDirectory: directory))
+        // A registry of its own: other tests load the same component id from other copies into the shared one.
+        let codec = try Codec(descriptor: PipelineDescriptor.parse(text, source: "dz.toml", baseDirectory: directory), registry: Self.registry())
         let image = try TestSupport.syntheticImage(width: 40, height: 24, channels: 3)
         let encoded = try codec.encode(image)
         #expect(try codec.decode(encoded.bytes, source: "dz.lic") == encoded.reconstruction)
