@@ -4,20 +4,29 @@ import LICPluginKit
 /// round kernel); x_hat = q * step + mean. In training it applies its
 /// surrogate: additive U(-step/2, step/2) noise, or rounding around the means
 /// with a straight-through gradient; evaluation rounds. Stateless: no scope.
+/// With `rdo`, coding picks among floor, ceil and 0 the index minimizing
+/// (y - mu - k step)^2 + lambda * bits(k), bits from the entropy model's rate
+/// callback or else the Gaussian cell of the level (off by default).
 final class UniformQuantizer: TrainableQuantizerComponent {
     static let schema: [ParamSpec] = [
         .float("step", default: 1.0, min: 1e-6, max: 1e6, "Quantization step size in latent units (learned entropy models are trained for 1)"),
         .enumeration("surrogate", ["noise", "ste"], default: "noise",
                      "Training surrogate: additive uniform noise, or rounding around the means with a straight-through gradient"),
+        .bool("rdo", default: false, "Rate-distortion optimized rounding: floor, ceil or 0 by (y - t)^2 + lambda * bits"),
+        .float("lambda", default: 0.1, min: 0, max: 1e6, "lambda of the RDO cost, in latent units squared per bit"),
     ]
 
     let step: Float
     let straightThrough: Bool
+    let rdo: Bool
+    let lambda: Double
     let host: Host
 
     init(params: Params, host: Host) throws {
         step = Float(try params.float("step"))
         straightThrough = try params.string("surrogate") == "ste"
+        rdo = try params.bool("rdo")
+        lambda = try params.float("lambda")
         self.host = host
     }
 
@@ -41,10 +50,31 @@ final class UniformQuantizer: TrainableQuantizerComponent {
             guard scaled.isFinite else {
                 throw PluginError(.invalidArgument, "cannot quantize a non-finite value at index \(index)")
             }
-            let symbol = Int32(max(-1e9, min(1e9, scaled)))
+            var symbol = Int32(max(-1e9, min(1e9, scaled)))
+            if rdo, batch.rate != nil || batch.scales != nil {
+                symbol = bestIndex(batch, index, residual: Double(batch.values[index] - mean), rounded: symbol)
+            }
             batch.symbols[index] = symbol
             batch.reconstruction[index] = Float(symbol) * step + mean
         }
+    }
+
+    /// Among floor, ceil and 0: the index of least (r - k step)^2 + lambda * bits(k).
+    func bestIndex(_ batch: QuantizeBatch, _ i: Int, residual r: Double, rounded: Int32) -> Int32 {
+        let below = Int32(max(-1e9, min(1e9, (r / Double(step)).rounded(.down))))
+        var best = (index: rounded, cost: Double.infinity)
+        for k in [below, below &+ 1, 0] {
+            let t = Double(k) * Double(step)
+            let bits: Double
+            if let rate = batch.rate {
+                bits = rate(i, k, 0)
+            } else {
+                bits = GaussianCell.bits(level: t, below: t - Double(step), above: t + Double(step), scale: Double(max(batch.scales![i], 1e-6)))
+            }
+            let cost = (r - t) * (r - t) + lambda * bits
+            if cost < best.cost { best = (k, cost) }
+        }
+        return best.index
     }
 
     func dequantize(_ symbols: UnsafeBufferPointer<Int32>, means: UnsafeBufferPointer<Float>?,

@@ -17,18 +17,20 @@ import Testing
     }
     static func level(_ k: Int32, _ q: Int, step: Double) -> Double { Double(2 * Int(k) - Int(k.signum()) * q) * step }
 
-    /// The plugin's quantizer through the host, as an entropy model calls it.
-    final class TCQ {
+    /// A built-in quantizer through the host, as an entropy model calls it.
+    final class Quantizer {
         let node: QuantizerNode
-        init(states: Int, step: Double, lambda: Double) throws {
+        init(_ id: String, _ params: [(String, ParamValue)]) throws {
             let registry = try LearnedPluginTests.registry()
-            let entry = try #require(registry.entry("lic.quantizer.tcq"))
+            let entry = try #require(registry.entry(id))
             let position = TOMLPosition(line: 0, column: 0)
-            let stage = PipelineDescriptor.Stage(name: "quantizer", componentID: "lic.quantizer.tcq",
-                                                 params: [("states", .int(Int64(states)), position), ("step", .float(step), position),
-                                                          ("lambda", .float(lambda), position)], position: position)
+            let stage = PipelineDescriptor.Stage(name: "quantizer", componentID: id, params: params.map { ($0.0, $0.1, position) }, position: position)
             node = try QuantizerNode(entry, params: ParamSetStorage(Codec.bind(stage, to: entry.info, source: "t")), prefix: "quantizer",
                                      store: ParameterStore())
+        }
+
+        convenience init(states: Int, step: Double, lambda: Double) throws {
+            try self.init("lic.quantizer.tcq", [("states", .int(Int64(states))), ("step", .float(step)), ("lambda", .float(lambda))])
         }
 
         /// Symbols and reconstruction of one batch in a fresh scope.
@@ -82,7 +84,7 @@ import Testing
     func theTrellisFindsTheBestPathOfAllIndexSequences(states: Int) throws {
         // lambda = 0: the nearest level of each parity dominates, so the search is exact over every sequence.
         let step = 0.75
-        let tcq = try TCQ(states: states, step: step, lambda: 0)
+        let tcq = try Quantizer(states: states, step: step, lambda: 0)
         var rng = SplitMix64(state: UInt64(states))
         for _ in 0..<12 {
             let values = (0..<5).map { _ in Float(rng.unit() * 6 - 3) }
@@ -110,7 +112,7 @@ import Testing
     func withRatesTheTrellisIsExactOverItsCandidates(states: Int) throws {
         // lambda > 0: exhaustive over the candidates the search declares (zero and the levels either side of y).
         let (step, lambda) = (0.75, 0.3)
-        let tcq = try TCQ(states: states, step: step, lambda: lambda)
+        let tcq = try Quantizer(states: states, step: step, lambda: lambda)
         var rng = SplitMix64(state: 40 + UInt64(states))
         for _ in 0..<20 {
             let values = (0..<6).map { _ in Float(rng.unit() * 8 - 4) }
@@ -138,14 +140,39 @@ import Testing
         }
     }
 
+    @Test func rdoRoundingNeverCostsMoreThanRounding() throws {
+        let lambda = 0.5
+        let rdo = try Quantizer("lic.quantizer.uniform", [("rdo", .bool(true)), ("lambda", .float(lambda))])
+        let plain = try Quantizer("lic.quantizer.uniform", [("rdo", .bool(true)), ("lambda", .float(0))])
+        var rng = SplitMix64(state: 77)
+        let values = (0..<400).map { _ in Float(rng.unit() * 8 - 4) }
+        let scales = (0..<400).map { _ in Float(0.2 + rng.unit() * 3) }
+        let chosen = try rdo.quantize(values, scales: scales).symbols
+        #expect(try plain.quantize(values, scales: scales).symbols == values.map { Int32($0.rounded(.toNearestOrEven)) }, "lambda 0 rounds")
+        func cost(_ k: Int32, _ i: Int) -> Double {
+            let d = Double(values[i]) - Double(k)
+            let p = GaussianCellReference.probability(lower: Double(k) - 0.5, upper: Double(k) + 0.5, scale: Double(scales[i]))
+            return d * d + lambda * -log2(p)
+        }
+        var changed = 0
+        for i in values.indices {
+            let rounded = Int32(values[i].rounded(.toNearestOrEven))
+            #expect(cost(chosen[i], i) <= cost(rounded, i) + 1e-9)
+            if chosen[i] != rounded { changed += 1; #expect(Swift.abs(chosen[i]) < Swift.abs(rounded) || chosen[i] == 0) }
+        }
+        #expect(changed > 0, "with lambda \(lambda), some values move toward zero")
+    }
+
     /// mbt2018-mean with a trellis for y (and rounding for z): files decode
     /// to the encoder's reconstruction; damaged streams fail cleanly.
-    @Test(arguments: [4, 8])
+    @Test(arguments: [4, 8, 0])
     func learnedModelsCodeWithTheTrellis(states: Int) throws {
         let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/mbt2018-mean.toml", encoding: .utf8)
             .replacingOccurrences(of: "channels = 128", with: "channels = 8")
             .replacingOccurrences(of: "latent = 192", with: "latent = 12")
-        let tcq = "\n[quantizer]\nplugin = \"lic.quantizer.tcq\"\nstates = \(states)\n"
+        // states 0: RDO rounding instead of the trellis.
+        let tcq = states == 0 ? "\n[quantizer]\nplugin = \"lic.quantizer.uniform\"\nrdo = true\n"
+            : "\n[quantizer]\nplugin = \"lic.quantizer.tcq\"\nstates = \(states)\n"
         let rounding = "\n[hyper.entropy.quantizer]\nplugin = \"lic.quantizer.uniform\"\n"
         let codec = try Codec(descriptor: PipelineDescriptor.parse(text + tcq + rounding, source: "tcq.toml", baseDirectory: nil))
         #expect(codec.canonicalText.contains("[hyper.entropy.quantizer]\nplugin = \"lic.quantizer.uniform\""))
@@ -158,7 +185,8 @@ import Testing
             damaged.streams[index].bytes = Array(damaged.streams[index].bytes.dropLast(max(1, damaged.streams[index].bytes.count / 3)))
             #expect(throws: (any Error).self) { try codec.decode(try damaged.serialized(), source: "damaged.lic") }
         }
-        // Without a quantizer of its own, the factorized prior says what it needs.
+        // Without a quantizer of its own, the factorized prior says what it needs of a trellis.
+        guard states != 0 else { return }
         let plain = try Codec(descriptor: PipelineDescriptor.parse(text + tcq, source: "tcq.toml", baseDirectory: nil))
         let error = #expect(throws: LICError.self) { try plain.encode(image) }
         #expect(error?.message.contains("[hyper.entropy.quantizer]") == true, "\(String(describing: error))")
