@@ -65,6 +65,34 @@ import Testing
         // Without the model, the file says what it needs.
         let bare = try TestSupport.run(lic, ["decode", work + "/a.lic", "-o", work + "/x.png"])
         #expect(bare.exitedNormally && bare.status != 0 && bare.stderr.contains("--model"))
+
+        // Fine-tuning the decoder on latents the trellis quantizer produces: only the synthesis changes,
+        // the result names the quantizer and codes files.
+        let quantizers = work + "/tcq.toml"
+        try "[quantizer]\nplugin = \"lic.quantizer.tcq\"\nstates = 4\n[hyper.entropy.quantizer]\nplugin = \"lic.quantizer.uniform\"\n"
+            .write(toFile: quantizers, atomically: true, encoding: .utf8)
+        let tuned = work + "/tuned"
+        let finetune = try TestSupport.run(lic, ["finetune", "--model", model, "--quantizer", quantizers, "--data", data, "--out", tuned,
+                                                 "--steps", "3", "--batch", "2", "--crop", "64", "--log-every", "1", "--lr", "1e-3"])
+        #expect(finetune.status == 0, "\(finetune.stderr)")
+        let tunedLog = try String(contentsOfFile: tuned + "/train.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(tunedLog.count == 3 && tunedLog.allSatisfy { $0.contains("\"rate\"") && $0.contains("\"distortion\"") })
+        #expect(try String(contentsOfFile: tuned + "/model.toml", encoding: .utf8).contains("plugin = \"lic.quantizer.tcq\""))
+        let before = try SafeTensorsFile.read(path: model + "/weights.safetensors").tensors
+        let after = try SafeTensorsFile.read(path: tuned + "/weights.safetensors").tensors
+        #expect(after["analysis/0.weight"]!.values == before["analysis/0.weight"]!.values, "the encoder side is frozen")
+        #expect(after["hyper.synthesis/0.weight"]!.values == before["hyper.synthesis/0.weight"]!.values)
+        #expect(after["synthesis/0.weight"]!.values != before["synthesis/0.weight"]!.values, "the synthesis was trained")
+        let resumedTuning = try TestSupport.run(lic, ["finetune", "--resume", "--data", data, "--out", tuned, "--steps", "4", "--batch", "2",
+                                                      "--crop", "64", "--log-every", "1", "--lr", "1e-3"])
+        #expect(resumedTuning.status == 0 && resumedTuning.stderr.contains("step 4/4"), "\(resumedTuning.stderr)")
+        let tunedEncode = try TestSupport.run(lic, ["encode", "--model", tuned, image, "-o", work + "/t.lic", "--reconstruction", work + "/trec.png"])
+        let tunedDecode = try TestSupport.run(lic, ["decode", "--model", tuned, work + "/t.lic", "-o", work + "/tdec.png"])
+        #expect(tunedEncode.status == 0 && tunedDecode.status == 0, "\(tunedEncode.stderr)\(tunedDecode.stderr)")
+        #expect(try PNGFile.read(path: work + "/tdec.png") == PNGFile.read(path: work + "/trec.png"))
+        let wrongStage = try TestSupport.run(lic, ["finetune", "--model", model, "--stages", "analysis", "--data", data, "--out", work + "/bad",
+                                                   "--steps", "1", "--batch", "1", "--crop", "64"])
+        #expect(wrongStage.status != 0 && wrongStage.stderr.contains("not a decoder-side transform"), "\(wrongStage.stderr)")
     }
 
     /// The example C regularizer (examples/c-regularizer) and a test one with

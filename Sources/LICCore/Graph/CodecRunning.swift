@@ -113,8 +113,25 @@ extension Codec {
     public func encode(_ input: Image) throws -> Encoded {
         let image = codedChannels(for: input) == input.channels ? input : try input.convertedToRGB()
         return try GradientMode.withoutGradients {
-            try prepareCoding()
             let x = try ImagePlanes.tensor(from: image, alignment: try alignment(channels: image.channels))
+            let (tensors, session) = try encodePass(x)
+            let reconstruction = try ImagePlanes.image(from: tensors["x_hat"]!, width: image.width, height: image.height, channels: image.channels)
+            var streams = hasWeights ? [] : [ContainerStream(tag: Container.pipelineTag, bytes: Array(canonicalText.utf8))]
+            for (index, bytes) in session.finishedStreams().enumerated() {
+                streams.append(ContainerStream(tag: Container.streamTag(index), bytes: bytes))
+            }
+            let container = Container(modelID: Array(modelID().prefix(Container.modelIDSize)), width: image.width, height: image.height,
+                                      channels: image.channels, bitDepth: 8, streams: streams)
+            return Encoded(bytes: try container.serialized(), reconstruction: reconstruction)
+        }
+    }
+
+    /// Every stage in encode mode over x [B, C, H, W]: the coded tensors
+    /// (the quantized latents exactly as the decoder will see them) and the
+    /// coding session holding the streams. No gradients.
+    func encodePass(_ x: Tensor) throws -> (tensors: [String: Tensor], session: CodingSession) {
+        try GradientMode.withoutGradients {
+            try prepareCoding()
             var context = CallContext(mode: .encode)
             (context.width, context.height) = (x.shape[3], x.shape[2])
             var tensors: [String: Tensor] = ["x": x]
@@ -131,15 +148,38 @@ extension Codec {
                     }
                 }
             }
-            let reconstruction = try ImagePlanes.image(from: tensors["x_hat"]!, width: image.width, height: image.height, channels: image.channels)
-            var streams = hasWeights ? [] : [ContainerStream(tag: Container.pipelineTag, bytes: Array(canonicalText.utf8))]
-            for (index, bytes) in session.finishedStreams().enumerated() {
-                streams.append(ContainerStream(tag: Container.streamTag(index), bytes: bytes))
-            }
-            let container = Container(modelID: Array(modelID().prefix(Container.modelIDSize)), width: image.width, height: image.height,
-                                      channels: image.channels, bitDepth: 8, streams: streams)
-            return Encoded(bytes: try container.serialized(), reconstruction: reconstruction)
+            return (tensors, session)
         }
+    }
+
+    /// The decoder's side of the graph: the transform stages that run while
+    /// decoding (their inputs come from entropy stages, not from the image).
+    var decoderStages: [Int] {
+        var available = Set<String>()
+        for (stage, node) in zip(stages, nodes) {
+            if case .entropy = node { available.formUnion(stage.outputs) }
+        }
+        var result: [Int] = []
+        for (index, stage) in stages.enumerated() where stage.inputs.allSatisfy(available.contains) {
+            if case .transform = nodes[index] {
+                result.append(index)
+                available.formUnion(stage.outputs)
+            }
+        }
+        return result
+    }
+
+    /// x_hat from the coded tensors of an encode pass, through the decoder's
+    /// transform stages on the tape: fine-tuning on real quantized latents.
+    func synthesize(from coded: [String: Tensor], context: CallContext) throws -> Tensor {
+        var tensors = coded
+        for index in decoderStages {
+            let stage = stages[index]
+            guard case .transform(let transform) = nodes[index] else { continue }
+            try run(stage) { tensors[stage.outputs[0]] = try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index)) }
+        }
+        guard let xHat = tensors["x_hat"] else { throw LICError("x_hat cannot be computed from the coded latents") }
+        return xHat
     }
 
     /// Decodes a file coded by this codec (its identity must match). Memory

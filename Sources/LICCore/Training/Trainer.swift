@@ -25,12 +25,27 @@ public final class Trainer {
         public var resume = false
         public var validation: String?
         public var seed: UInt64 = 0
+        /// Fine-tuning a trained model on real quantized latents instead of training from a descriptor.
+        public var finetune: Finetune?
 
         public init(pipeline: String?, data: String, output: String, lambda: Double) {
             self.pipeline = pipeline
             self.data = data
             self.output = output
             self.lambda = lambda
+        }
+    }
+
+    /// `lic finetune`: start from model directory `base`, code with
+    /// `quantizer` (a TOML file of quantizer sections, or a component id;
+    /// nil keeps the model's), train only `stages` (decoder-side transforms).
+    public struct Finetune: Sendable {
+        public var base: String
+        public var quantizer: String?
+        public var stages: [String]
+
+        public init(base: String, quantizer: String?, stages: [String]) {
+            (self.base, self.quantizer, self.stages) = (base, quantizer, stages)
         }
     }
 
@@ -68,6 +83,10 @@ public final class Trainer {
     static let regularizerState = "regularizers.safetensors"
     /// Checkpoint metadata: where the training descriptor was (its relative plugin paths start there).
     static let descriptorDirectoryKey = "train.descriptor_directory"
+    /// Checkpoint metadata of a fine-tuning run: the stages it trains.
+    static let finetuneStagesKey = "train.finetune_stages"
+    /// The stages a fine-tuning run trains (nil: ordinary training).
+    private(set) var finetuneStages: [String]?
     private var descriptorDirectory: String?
 
     /// The training descriptor a run started from (OUT/train.toml, its
@@ -120,6 +139,22 @@ public final class Trainer {
             step = saved
             elapsedBefore = state.metadata["train.elapsed_s"].flatMap(Double.init) ?? 0
             descriptorDirectory = state.metadata[Self.descriptorDirectoryKey]
+            finetuneStages = state.metadata[Self.finetuneStagesKey].map { $0.split(separator: ",").map(String.init) }
+        } else if let finetune = configuration.finetune {
+            let text = try Self.finetuneDescriptor(finetune)
+            let base = URL(fileURLWithPath: finetune.base).standardized.path
+            model = try Codec(descriptor: PipelineDescriptor.parse(text, source: output + "/" + Self.trainingDescriptor, baseDirectory: base),
+                              training: true)
+            try model.store.load(from: finetune.base + "/" + Codec.weightsFile)
+            model.weightsChanged()
+            descriptorDirectory = base
+            finetuneStages = finetune.stages
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: output + "/" + Self.trainingDescriptor), options: .atomic)
+            } catch {
+                throw LICError("\(output): cannot write the fine-tuning descriptor: \(error.localizedDescription)")
+            }
         } else {
             guard let pipeline = configuration.pipeline else { throw LICError("lic train: give --pipeline (or --resume)") }
             let descriptor = try PipelineDescriptor.load(path: pipeline)
@@ -132,6 +167,7 @@ public final class Trainer {
                 throw LICError("\(output): cannot keep a copy of the training descriptor: \(error.localizedDescription)")
             }
         }
+        if let stages = finetuneStages { try Self.freezeAllBut(stages, in: model) }
         stepper = TrainingStep(model: model, lambda: configuration.lambda, clip: configuration.clip, optimizer: optimizer,
                                auxiliaryOptimizer: auxiliaryOptimizer)
         let alignment = try model.alignment()
@@ -146,6 +182,46 @@ public final class Trainer {
         ["train.lambda": "\(c.lambda)", "train.batch": "\(c.batch)", "train.crop": "\(c.crop)", "train.seed": "\(c.seed)",
          "train.lr": "\(c.learningRate)", "train.aux_lr": "\(c.auxiliaryLearningRate)", "train.clip": "\(c.clip ?? 0)",
          "train.schedule": c.schedule.description]
+    }
+
+    /// The base model's descriptor with the quantizer sections replaced: a
+    /// file's sections, or `[quantizer] plugin = ID`.
+    static func finetuneDescriptor(_ finetune: Finetune) throws -> String {
+        let path = finetune.base + "/" + Codec.descriptorFile
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw LICError("\(path): cannot read the model's descriptor")
+        }
+        guard let quantizer = finetune.quantizer else { return text }
+        let replacement: String
+        let replacesAll: Bool
+        if quantizer.hasSuffix(".toml") {
+            guard let data = FileManager.default.contents(atPath: quantizer), let given = String(data: data, encoding: .utf8) else {
+                throw LICError("\(quantizer): cannot read the quantizer sections")
+            }
+            (replacement, replacesAll) = (given, true)
+        } else {
+            (replacement, replacesAll) = ("[\(PipelineDescriptor.quantizerSection)]\nplugin = \(CanonicalDescriptor.quoted(quantizer))\n", false)
+        }
+        var kept: [Substring] = [], skipping = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("[") {
+                let name = line.trimmingCharacters(in: .whitespaces)
+                skipping = name == "[quantizer]" || (replacesAll && name.hasSuffix(".quantizer]"))
+            }
+            if !skipping { kept.append(line) }
+        }
+        return kept.joined(separator: "\n") + "\n" + replacement
+    }
+
+    /// Freezes every parameter outside `stages`, which must be decoder-side transforms.
+    static func freezeAllBut(_ stages: [String], in model: Codec) throws {
+        let decoder = model.decoderStages.map { model.stages[$0].name }
+        for stage in stages where !decoder.contains(stage) {
+            throw LICError("lic finetune: '\(stage)' is not a decoder-side transform of this model (choose from \(decoder.joined(separator: ", ")))")
+        }
+        for component in Set(model.store.all.map(\.component)) where !stages.contains(component) {
+            model.store.setFrozen(true, component: component)
+        }
     }
 
     /// A new run starts a new log; a resumed one drops records past the checkpoint (they will be redone).
@@ -194,7 +270,10 @@ public final class Trainer {
     func trainStep(elapsed: Double) throws -> StepRecord {
         let x = try images.batch(size: configuration.batch, crop: configuration.crop, seed: configuration.seed, step: step)
         let rate = configuration.learningRate * configuration.schedule.factor(atStep: step)
-        let result = try stepper.run(x, step: step, seed: configuration.seed &+ UInt64(step), learningRate: rate)
+        let seed = configuration.seed &+ UInt64(step)
+        let result = finetuneStages == nil
+            ? try stepper.run(x, step: step, seed: seed, learningRate: rate)
+            : try stepper.runOnCodedLatents(x, step: step, seed: seed, learningRate: rate)
         step += 1
         let mse = result.terms["distortion"]!
         return StepRecord(step: step, elapsed_s: elapsed, loss: result.loss, bpp: result.terms["rate"]!,
@@ -214,6 +293,7 @@ public final class Trainer {
         var metadata = main.metadata.merging(stamp) { $1 }.merging(Self.settings(configuration)) { $1 }
         metadata["train.elapsed_s"] = String(elapsed)
         if let descriptorDirectory { metadata[Self.descriptorDirectoryKey] = descriptorDirectory }
+        if let finetuneStages { metadata[Self.finetuneStagesKey] = finetuneStages.joined(separator: ",") }
         try SafeTensorsFile(tensors: main.tensors, metadata: metadata).write(to: output + "/" + Self.mainState)
         let auxiliary = auxiliaryOptimizer.exportState()
         try SafeTensorsFile(tensors: auxiliary.tensors, metadata: auxiliary.metadata.merging(stamp) { $1 })

@@ -78,6 +78,29 @@ public final class TrainingStep {
         return Result(loss: Double(lossValue), terms: terms, auxiliaryLoss: auxiliaryValue)
     }
 
+    /// Fine-tuning on real quantized latents: the encoder's side runs in
+    /// encode mode (the pipeline's quantizer as at inference: rounding, RDO or
+    /// a trellis; no gradients), then the decoder's transforms from those
+    /// latents on the tape; loss lambda * 255^2 * MSE (the rate is fixed by
+    /// the frozen encoder side and reported from the real coded bytes).
+    public func runOnCodedLatents(_ x: Tensor, step: Int, seed: UInt64, learningRate: Double) throws -> Result {
+        let pixels = Double(x.shape[0] * x.shape[2] * x.shape[3])
+        optimizer.learningRate = Float(learningRate)
+        model.store.zeroGradients()
+        let (coded, session) = try model.encodePass(x)
+        let bits = session.finishedStreams().reduce(0) { $0 + $1.count * 8 }
+        let context = CallContext(mode: .train, seed: seed, step: step, lambda: lambda)
+        let mse = try (model.synthesize(from: coded, context: context) - x).squared().mean()
+        let loss = try mse * Float(lambda * 255 * 255)
+        let lossValue = try loss.scalarValue
+        guard lossValue.isFinite else { throw LICError("fine-tuning diverged: the loss is \(lossValue) at step \(step + 1) (try a lower --lr)") }
+        try loss.backward()
+        try model.store.step(.main, optimizer: optimizer, clipNorm: clip)
+        model.weightsChanged()
+        return Result(loss: Double(lossValue), terms: ["rate": Double(bits) / pixels, "distortion": Double(try mse.scalarValue)],
+                      auxiliaryLoss: nil)
+    }
+
     /// An optimizer step on a regularizer's own parameters (if it has any).
     private func stepRegularizer(_ regularizer: RegularizerNode) throws {
         guard let optimizer = regularizerOptimizers[regularizer.name] else { return }

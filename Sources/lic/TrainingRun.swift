@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import LICCore
+import LICTensor
+
+/// The options `lic train` and `lic finetune` share, and running a Trainer
+/// with them: progress on stderr, the model directory, validation.
+struct TrainingRunOptions: ParsableArguments {
+    @Option(help: "Folder of training PNGs.") var data: String
+    @Option(help: "Model directory to write.") var out: String
+    @Option(help: "Stop after this many steps.") var steps: Int?
+    @Option(help: "Stop after this many seconds of training.") var timeBudget: Double?
+    @Option(help: "Crops per batch.") var batch = 8
+    @Option(help: "Crop size in pixels (a multiple of the model's alignment, 64 for hyperpriors).") var crop = 128
+    @Option(help: "Clip the gradient norm to this (0: no clipping).") var clip = 1.0
+    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR or cosine:STEPS:MIN_FACTOR, optionally ',warmup:N'.")
+    var schedule = "constant"
+    @Option(help: "Log (progress line and train.jsonl) every N steps.") var logEvery = 10
+    @Option(help: "Checkpoint every N steps.") var checkpointEvery = 500
+    @Option(help: "After training, code the PNGs of this folder and report real bpp and PSNR.") var validate: String?
+    @Option(help: "Seed of crops, flips and quantization noise.") var seed: UInt64 = 0
+    @Flag(help: "Continue the run saved in --out.") var resume = false
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func configuration(pipeline: String?, lambda: Double, learningRate: Double) throws -> Trainer.Configuration {
+        try threadOptions.apply()
+        var configuration = Trainer.Configuration(pipeline: pipeline, data: data, output: out, lambda: lambda)
+        (configuration.steps, configuration.timeBudget) = (steps, timeBudget)
+        (configuration.batch, configuration.crop, configuration.learningRate) = (batch, crop, learningRate)
+        configuration.clip = clip > 0 ? clip : nil
+        configuration.schedule = try LearningRateSchedule(parsing: schedule)
+        (configuration.logEvery, configuration.checkpointEvery) = (max(1, logEvery), max(1, checkpointEvery))
+        (configuration.resume, configuration.seed, configuration.validation) = (resume, seed, validate)
+        return configuration
+    }
+
+    func run(_ configuration: Trainer.Configuration, verb: String) throws {
+        let trainer = try Trainer(configuration)
+        trainer.progress = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        FileHandle.standardError.write(Data("\(verb) \(trainer.model.descriptor.name) (\(trainer.model.store.trainable(.main).count) trained parameter tensors) on \(data), \(Threads.count) thread(s)\n".utf8))
+        try trainer.run()
+        print("saved \(out) at step \(trainer.step)")
+        if let validate {
+            let report = try Evaluator.evaluate(model: trainer.model, folder: validate)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(report).write(to: URL(fileURLWithPath: out + "/validation.json"))
+            print(String(format: "validation (%d images): %.4f bpp (real), PSNR %.2f dB", report.images.count, report.mean.bpp, report.mean.psnr))
+        }
+    }
+}
