@@ -19,8 +19,11 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
     let host: Host
     let channels: Int
     let tailMass: Double
-    /// Per-channel medians and coding tables, built once by prepareCoding.
-    private var coding: (medians: [Float], tables: [CDFTable])?
+    /// Per-channel medians, the extent of the quantiles around them, and
+    /// coding tables on the unit grid, built once by prepareCoding.
+    private var coding: (medians: [Float], extents: [Float], tables: [CDFTable])?
+    /// For a stateful quantizer (a trellis): per level set, one table per channel.
+    private var levelSetTables: [UInt32: [CDFTable]] = [:]
     var matrices: [Tensor] = [], biases: [Tensor] = [], factors: [Tensor] = []
     let quantiles: Tensor
 
@@ -108,7 +111,45 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
             try host.makeCDFTable(pmf: (0..<(minima[c] + maxima[c] + 1)).map { Double(pmf[c * length + $0]) },
                                   firstSymbol: Int32(-minima[c]))
         }
-        coding = (medians, tables)
+        let extents = (0..<channels).map { Float(max(minima[$0], maxima[$0])) }
+        coding = (medians, extents, tables)
+        levelSetTables = [:]
+    }
+
+    /// Per channel, a table over the indices of the level set `scope` is in:
+    /// index k's cell spans halfway to the levels of k - 1 and k + 1 around
+    /// the median, its probability from the learned CDF.
+    func tables(forLevelSetOf scope: QuantizerScope) throws -> [CDFTable] {
+        let set = scope.levelSet
+        if let tables = levelSetTables[set] { return tables }
+        guard let (medians, extents, _) = coding else { throw PluginError(.invalidArgument, "lic.entropy.factorized: coding before prepare_coding") }
+        let pair = try scope.levels(first: 0, count: 2)
+        let spacing = max(Swift.abs(pair[1] - pair[0]), 1e-6)
+        let bounds = extents.map { min(30000, Int(($0 / spacing).rounded(.up)) + 1) }
+        let widest = bounds.max() ?? 1, length = 2 * widest + 1
+        let levels = try scope.levels(first: Int32(-widest - 1), count: length + 2)
+        var lower = [Float](repeating: 0, count: channels * length), upper = lower
+        for c in 0..<channels {
+            for j in 0..<length {
+                let index: Int = min(max(j - widest, -bounds[c]), bounds[c])
+                let k: Int = widest + index + 1   // its position in `levels`
+                let below: Float = (levels[k - 1] + levels[k]) / 2, above: Float = (levels[k] + levels[k + 1]) / 2
+                lower[c * length + j] = medians[c] + below
+                upper[c * length + j] = medians[c] + above
+            }
+        }
+        let shape = [channels, 1, length]
+        let upperCDF = try logitsCumulative(Tensor.values(upper, shape: shape, host: host), stopGradient: false).sigmoid()
+        let lowerCDF = try logitsCumulative(Tensor.values(lower, shape: shape, host: host), stopGradient: false).sigmoid()
+        let pmf: [Float] = try (upperCDF - lowerCDF).lowerBounded(1e-9).floats()
+        var tables: [CDFTable] = []
+        for c in 0..<channels {
+            let start: Int = c * length + widest - bounds[c]
+            let entries: [Double] = (0..<(2 * bounds[c] + 1)).map { Double(pmf[start + $0]) }
+            tables.append(try host.makeCDFTable(pmf: entries, firstSymbol: Int32(-bounds[c])))
+        }
+        levelSetTables[set] = tables
+        return tables
     }
 
     /// Per element: its channel's median (as the quantizer's mean) and table index.
@@ -119,7 +160,7 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
         return ((0..<count).map { medians[channelOf($0)] }, (0..<count).map { Int32(channelOf($0)) })
     }
 
-    private func prepared(_ shape: [Int]) throws -> (medians: [Float], tables: [CDFTable]) {
+    private func prepared(_ shape: [Int]) throws -> (medians: [Float], extents: [Float], tables: [CDFTable]) {
         guard shape.count == 4, shape[1] == channels else {
             throw PluginError(.invalidArgument, "lic.entropy.factorized: latent \(shape) does not have \(channels) channels")
         }
@@ -130,10 +171,14 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
     func encode(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
                 coding: CodingContext) throws -> EntropyOutputs {
         let shape = try y.shape
-        let (medians, tables) = try prepared(shape)
-        try CodingHelpers.requireStateless(quantizer, context: context, model: "lic.entropy.factorized", stage: "hyper.entropy")
+        let (medians, _, tables) = try prepared(shape)
         let (means, indexes) = perElement(shape, medians: medians)
         let (symbols, yHat) = try CodingHelpers.quantize(try y.floats(), means: means, scales: nil, quantizer: quantizer, context: context)
+        if try !quantizer.beginScope(context: context).isStateless {
+            try CodingHelpers.encodeByLevelSet(symbols, means: means, quantizer: quantizer, context: context, coding: coding,
+                                               tables: tables(forLevelSetOf:), pick: { Int(indexes[$0]) })
+            return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host))
+        }
         let encoder = try coding.openEncoder()
         try symbols.withUnsafeBufferPointer { s in try indexes.withUnsafeBufferPointer { try encoder.encode(s, indexes: $0, tables: tables) } }
         return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host))
@@ -141,9 +186,13 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
 
     func decode(shape: [Int], condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
                 coding: CodingContext) throws -> EntropyOutputs {
-        let (medians, tables) = try prepared(shape)
-        try CodingHelpers.requireStateless(quantizer, context: context, model: "lic.entropy.factorized", stage: "hyper.entropy")
+        let (medians, _, tables) = try prepared(shape)
         let (means, indexes) = perElement(shape, medians: medians)
+        if try !quantizer.beginScope(context: context).isStateless {
+            let yHat = try CodingHelpers.decodeByLevelSet(means: means, quantizer: quantizer, context: context, coding: coding,
+                                                          tables: tables(forLevelSetOf:), pick: { Int(indexes[$0]) })
+            return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host))
+        }
         var symbols = [Int32](repeating: 0, count: means.count)
         let decoder = try coding.openDecoder()
         try symbols.withUnsafeMutableBufferPointer { s in try indexes.withUnsafeBufferPointer { try decoder.decode(into: s, indexes: $0, tables: tables) } }

@@ -121,22 +121,9 @@ final class GaussianConditional: LearnedEntropyModelComponent {
         let (scales, means, meanValues, scaleValues) = try perElement(condition, latent: shape)
         let (symbols, yHat) = try CodingHelpers.quantize(try y.floats(), means: meanValues, scales: scaleValues, quantizer: quantizer,
                                                          context: context)
-        let replay = try quantizer.beginScope(context: context)
-        if !replay.isStateless {
-            // Each index is coded with the tables of the level set its state used: replay the decoder's walk.
-            var tables: [CDFTable] = [], offsets: [UInt32: Int] = [:]
-            var indexes = [Int32](repeating: 0, count: symbols.count)
-            for i in symbols.indices {
-                let set = replay.levelSet
-                if offsets[set] == nil {
-                    offsets[set] = tables.count
-                    tables += try self.tables(forLevelSetOf: replay)
-                }
-                indexes[i] = Int32(offsets[set]! + tableIndex(scaleValues[i]))
-                try replay.advance(symbols[i], mean: meanValues[i])
-            }
-            let encoder = try coding.openEncoder()
-            try symbols.withUnsafeBufferPointer { s in try indexes.withUnsafeBufferPointer { try encoder.encode(s, indexes: $0, tables: tables) } }
+        if try !quantizer.beginScope(context: context).isStateless {
+            try CodingHelpers.encodeByLevelSet(symbols, means: meanValues, quantizer: quantizer, context: context, coding: coding,
+                                               tables: tables(forLevelSetOf:), pick: { self.tableIndex(scaleValues[$0]) })
             return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host), means: means, scales: scales)
         }
         let step = try CodingHelpers.step(of: quantizer, context: context)
@@ -152,17 +139,9 @@ final class GaussianConditional: LearnedEntropyModelComponent {
                 coding: CodingContext) throws -> EntropyOutputs {
         guard let coder else { throw PluginError(.invalidArgument, "lic.entropy.gaussian: decode before prepare_coding") }
         let (scales, means, meanValues, scaleValues) = try perElement(condition, latent: shape)
-        let scope = try quantizer.beginScope(context: context)
-        if !scope.isStateless {
-            // The state after each index picks the next one's tables.
-            let decoder = try coding.openDecoder()
-            var yHat = [Float](repeating: 0, count: scaleValues.count)
-            var symbol: [Int32] = [0]
-            for i in yHat.indices {
-                let table = try tables(forLevelSetOf: scope)[tableIndex(scaleValues[i])]
-                try symbol.withUnsafeMutableBufferPointer { try decoder.decode(into: $0, with: table) }
-                yHat[i] = try scope.advance(symbol[0], mean: meanValues[i])
-            }
+        if try !quantizer.beginScope(context: context).isStateless {
+            let yHat = try CodingHelpers.decodeByLevelSet(means: meanValues, quantizer: quantizer, context: context, coding: coding,
+                                                          tables: tables(forLevelSetOf:), pick: { self.tableIndex(scaleValues[$0]) })
             return EntropyOutputs(yHat: try Tensor.values(yHat, shape: shape, host: host), means: means, scales: scales)
         }
         let step = try CodingHelpers.step(of: quantizer, context: context)
