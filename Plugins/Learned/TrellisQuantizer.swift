@@ -100,21 +100,26 @@ final class TrellisQuantizer: TrainableQuantizerComponent {
         var previous = [UInt8](repeating: 0, count: n * states)
         var chosen = [Int32](repeating: 0, count: n * states)
         var updated = [Double](repeating: .infinity, count: states)
-        var tried: [[Int32]] = [[], []]
-        tried[0].reserveCapacity(3)
-        tried[1].reserveCapacity(3)
+        // Per element and quantizer: the candidate indices and their costs, shared by the states using that quantizer.
+        var tried: [[Int32]] = [[], []], costs: [[Double]] = [[], []]
+        for q in 0..<2 { tried[q].reserveCapacity(3); costs[q].reserveCapacity(3) }
         for i in 0..<n {
             let mean = Double(batch.means?[i] ?? 0)
             let r = Double(batch.values[i]) - mean
             guard r.isFinite else { throw PluginError(.invalidArgument, "cannot quantize a non-finite value at index \(i)") }
-            for s in 0..<states { updated[s] = .infinity }
-            candidates(r, 0, into: &tried[0])
-            candidates(r, 1, into: &tried[1])
-            for s in 0..<states where cost[s].isFinite {
-                let q = quantizer(s)
+            for q in 0..<2 {
+                candidates(r, q, into: &tried[q])
+                costs[q].removeAll(keepingCapacity: true)
                 for k in tried[q] {
                     let d = r - level(k, q)
-                    let j = cost[s] + d * d + lambda * bits(batch, i, k, q)
+                    costs[q].append(d * d + lambda * bits(batch, i, k, q))
+                }
+            }
+            for s in 0..<states { updated[s] = .infinity }
+            for s in 0..<states where cost[s].isFinite {
+                let q = quantizer(s)
+                for (c, k) in tried[q].enumerated() {
+                    let j = cost[s] + costs[q][c]
                     let t = next[s][Int(k & 1)]
                     if j < updated[t] {
                         updated[t] = j
