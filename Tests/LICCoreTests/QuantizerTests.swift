@@ -140,6 +140,22 @@ import Testing
         }
     }
 
+    /// An imported CompressAI model switched to the trellis by editing its
+    /// model.toml: files decode to the encoder's reconstruction.
+    @Test(arguments: [4, 8])
+    func anImportedModelCodesWithTheTrellis(states: Int) throws {
+        let fixture = TestSupport.packageRoot + "/Tests/LICCoreTests/Fixtures/compressai/mbt2018-mean-small"
+        let directory = try TestSupport.temporaryDirectory()
+        let text = try String(contentsOfFile: fixture + "/model.toml", encoding: .utf8)
+            + "\n[quantizer]\nplugin = \"lic.quantizer.tcq\"\nstates = \(states)\n"
+        try text.write(toFile: directory + "/model.toml", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: directory + "/weights.safetensors", withDestinationPath: fixture + "/weights.safetensors")
+        let codec = try Codec.load(directory: directory)
+        let image = try TestSupport.syntheticImage(width: 131, height: 77, channels: 3, seed: 9)
+        let encoded = try codec.encode(image)
+        #expect(try codec.decode(encoded.bytes, source: "imported.lic") == encoded.reconstruction)
+    }
+
     @Test func rdoRoundingNeverCostsMoreThanRounding() throws {
         let lambda = 0.5
         let rdo = try Quantizer("lic.quantizer.uniform", [("rdo", .bool(true)), ("lambda", .float(lambda))])

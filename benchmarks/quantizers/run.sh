@@ -4,7 +4,10 @@
 # step or lambda, all from the same weights), BD-rate against rounding.
 # Each variant is the model directory with only its [quantizer] changed
 # (TCQ variants keep rounding for the hyper-latent: [hyper.entropy.quantizer]).
-# Usage: benchmarks/quantizers/run.sh MODEL_DIR KODAK_DIR [OUT_DIR]
+# With FINETUNE_STEPS=N and TRAIN_DIR=DIR, the middle point of each family is
+# also fine-tuned (lic finetune: the synthesis on that quantizer's real
+# latents, N steps, batch 8 of 128x128, Adam 1e-4) and measured again.
+# Usage: [FINETUNE_STEPS=N TRAIN_DIR=DIR] benchmarks/quantizers/run.sh MODEL_DIR KODAK_DIR [OUT_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 model=$(cd "$1" && pwd); kodak=$2; out=${3:-$(mktemp -d)}
@@ -44,4 +47,12 @@ for states in 4 8; do
         variant "tcq$states-$step" "$(tcq $states $step "$(python3 -c "print(round(0.15 * $step * $step, 4))")")"
     done
 done
+if [ "${FINETUNE_STEPS:-0}" -gt 0 ]; then
+    for middle in round-1.0 rdo-0.05 tcq4-0.75 tcq8-0.75; do
+        tuned="$out/tuned/$middle"
+        .build/release/lic finetune --model "$out/$middle" --data "$TRAIN_DIR" --out "$tuned" --steps "$FINETUNE_STEPS" \
+            --batch 8 --crop 128 --lr 1e-4 --log-every 50 2>&1 | tail -1 | sed "s/^/$middle fine-tuning: /"
+        .build/release/lic eval --model "$tuned" --data "$kodak" --json "$out/tuned/$middle.json" | tail -1 | sed "s/^/$middle tuned: /"
+    done
+fi
 python3 "$root/benchmarks/quantizers/summarize.py" "$out"

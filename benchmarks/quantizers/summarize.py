@@ -52,6 +52,17 @@ def main(out):
             continue
         bd = bd_rate(anchor, points)
         print(f"| {family} | {'no overlap' if bd is None else f'{bd:+.2f}%'} |")
+    tuned = sorted(pathlib.Path(out, "tuned").glob("*.json"))
+    if tuned:
+        print()
+        print("| fine-tuned variant | bpp | PSNR dB | PSNR before | change dB |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        before = dict(rows)
+        for path in tuned:
+            m = json.loads(path.read_text())["mean"]
+            b = before.get(path.stem)
+            if b:
+                print(f"| {path.stem} | {m['bpp']:.4f} | {m['psnr']:.2f} | {b['psnr']:.2f} | {m['psnr'] - b['psnr']:+.2f} |")
 
 
 if __name__ == "__main__":

@@ -20,16 +20,16 @@ final class EntropyNode: ComponentInstance {
     private let table: Table
 
     init(_ entry: PluginRegistry.Entry, params: ParamSetStorage, prefix: String, store: ParameterStore) throws {
-        switch entry.info.interfaceID {
-        case LIC_INTERFACE_ENTROPY_MODEL_1:
+        // The interface generation the component speaks, and its life cycle.
+        let creation: (create: lic_create_fn, destroy: lic_destroy_fn)
+        if entry.info.interfaceID == LIC_INTERFACE_ENTROPY_MODEL_1 {
             let t = Self.table(entry, as: lic_entropy_model_v1.self)
-            table = .v1(t)
-            try super.init(entry, params: params, prefix: prefix, store: store, create: t.pointee.create, destroy: t.pointee.destroy)
-        default:
+            (table, creation) = (.v1(t), (t.pointee.create, t.pointee.destroy))
+        } else {
             let t = Self.table(entry, as: lic_entropy_model_v3.self)
-            table = .v3(t)
-            try super.init(entry, params: params, prefix: prefix, store: store, create: t.pointee.create, destroy: t.pointee.destroy)
+            (table, creation) = (.v3(t), (t.pointee.create, t.pointee.destroy))
         }
+        try super.init(entry, params: params, prefix: prefix, store: store, create: creation.create, destroy: creation.destroy)
     }
 
     var isTrainable: Bool { if case .v3 = table { true } else { false } }

@@ -15,16 +15,16 @@ final class QuantizerNode: ComponentInstance {
     private var currentContext: CallContext?
 
     init(_ entry: PluginRegistry.Entry, params: ParamSetStorage, prefix: String, store: ParameterStore) throws {
-        switch entry.info.interfaceID {
-        case LIC_INTERFACE_QUANTIZER_1:
+        // The interface generation the component speaks, and its life cycle.
+        let creation: (create: lic_create_fn, destroy: lic_destroy_fn)
+        if entry.info.interfaceID == LIC_INTERFACE_QUANTIZER_1 {
             let t = Self.table(entry, as: lic_quantizer_v1.self)
-            table = .v1(t)
-            try super.init(entry, params: params, prefix: prefix, store: store, create: t.pointee.create, destroy: t.pointee.destroy)
-        default:
+            (table, creation) = (.v1(t), (t.pointee.create, t.pointee.destroy))
+        } else {
             let t = Self.table(entry, as: lic_quantizer_v2.self)
-            table = .v2(t)
-            try super.init(entry, params: params, prefix: prefix, store: store, create: t.pointee.create, destroy: t.pointee.destroy)
+            (table, creation) = (.v2(t), (t.pointee.create, t.pointee.destroy))
         }
+        try super.init(entry, params: params, prefix: prefix, store: store, create: creation.create, destroy: creation.destroy)
     }
 
     private var unmanaged: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }

@@ -12,16 +12,16 @@ final class TransformNode: ComponentInstance {
     private let table: Table
 
     init(_ entry: PluginRegistry.Entry, params: ParamSetStorage, prefix: String, store: ParameterStore) throws {
-        switch entry.info.interfaceID {
-        case LIC_INTERFACE_TRANSFORM_1:
+        // The interface generation the component speaks, and its life cycle.
+        let creation: (create: lic_create_fn, destroy: lic_destroy_fn)
+        if entry.info.interfaceID == LIC_INTERFACE_TRANSFORM_1 {
             let t = Self.table(entry, as: lic_transform_v1.self)
-            table = .v1(t)
-            try super.init(entry, params: params, prefix: prefix, store: store, create: t.pointee.create, destroy: t.pointee.destroy)
-        default:
+            (table, creation) = (.v1(t), (t.pointee.create, t.pointee.destroy))
+        } else {
             let t = Self.table(entry, as: lic_transform_v3.self)
-            table = .v3(t)
-            try super.init(entry, params: params, prefix: prefix, store: store, create: t.pointee.create, destroy: t.pointee.destroy)
+            (table, creation) = (.v3(t), (t.pointee.create, t.pointee.destroy))
         }
+        try super.init(entry, params: params, prefix: prefix, store: store, create: creation.create, destroy: creation.destroy)
     }
 
     /// Creates component `id` from `registry` with `params` (written values; defaults filled).
