@@ -67,8 +67,7 @@ private func mallocCopy(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8>? {
         let descriptor = try descriptorPath.map { try PipelineDescriptor.load(path: String(cString: $0)) } ?? DefaultPipeline.descriptor()
         let loaded = try Codec(descriptor: descriptor)
         if let weightsPath {
-            try loaded.store.load(from: String(cString: weightsPath))
-            loaded.weightsChanged()
+            try loaded.loadWeights(from: String(cString: weightsPath))
         } else if loaded.hasWeights {
             throw LICError("\(descriptor.source): a learned model needs its weights (weights.safetensors beside model.toml)")
         }

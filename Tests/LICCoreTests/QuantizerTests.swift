@@ -154,6 +154,11 @@ import Testing
         let image = try TestSupport.syntheticImage(width: 131, height: 77, channels: 3, seed: 9)
         let encoded = try codec.encode(image)
         #expect(try codec.decode(encoded.bytes, source: "imported.lic") == encoded.reconstruction)
+        // lambda_q follows the model's lambda (context.lambda): a much larger one spends fewer bits.
+        codec.modelLambda = 2
+        let cheaper = try codec.encode(image)
+        #expect(cheaper.bytes.count < encoded.bytes.count, "\(cheaper.bytes.count) vs \(encoded.bytes.count) bytes")
+        #expect(try codec.decode(cheaper.bytes, source: "cheaper.lic") == cheaper.reconstruction)
     }
 
     @Test func rdoRoundingNeverCostsMoreThanRounding() throws {

@@ -78,6 +78,9 @@ import Testing
         let tunedLog = try String(contentsOfFile: tuned + "/train.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(tunedLog.count == 3 && tunedLog.allSatisfy { $0.contains("\"rate\"") && $0.contains("\"distortion\"") })
         #expect(try String(contentsOfFile: tuned + "/model.toml", encoding: .utf8).contains("plugin = \"lic.quantizer.tcq\""))
+        // The model records the lambda it was trained for; a fine-tuned one keeps its base model's.
+        #expect(try SafeTensorsFile.read(path: model + "/weights.safetensors").metadata[Codec.lambdaKey] == "0.01")
+        #expect(try SafeTensorsFile.read(path: tuned + "/weights.safetensors").metadata[Codec.lambdaKey] == "0.01")
         let before = try SafeTensorsFile.read(path: model + "/weights.safetensors").tensors
         let after = try SafeTensorsFile.read(path: tuned + "/weights.safetensors").tensors
         #expect(after["analysis/0.weight"]!.values == before["analysis/0.weight"]!.values, "the encoder side is frozen")

@@ -247,11 +247,25 @@ public final class Codec {
 
     // MARK: Model directories
 
+    /// Weights-file metadata: the lambda the model was trained for.
+    public static let lambdaKey = "model.lambda"
+
+    /// The rate-distortion lambda the model was trained for (from its
+    /// weights' metadata), passed to coding calls as context.lambda so that
+    /// rate-distortion quantizers can scale their own lambda with it.
+    public var modelLambda: Double?
+
+    /// Loads the model's weights (a safetensors file) and what its metadata records.
+    public func loadWeights(from path: String) throws {
+        let metadata = try store.load(from: path)
+        modelLambda = metadata[Self.lambdaKey].flatMap(Double.init)
+        weightsChanged()
+    }
+
     /// Loads DIR/model.toml and DIR/weights.safetensors.
     public static func load(directory: String) throws -> Codec {
         let codec = try Codec(descriptor: PipelineDescriptor.load(path: directory + "/" + descriptorFile))
-        try codec.store.load(from: directory + "/" + weightsFile)
-        codec.weightsChanged()
+        try codec.loadWeights(from: directory + "/" + weightsFile)
         return codec
     }
 

@@ -132,7 +132,7 @@ extension Codec {
     func encodePass(_ x: Tensor) throws -> (tensors: [String: Tensor], session: CodingSession) {
         try GradientMode.withoutGradients {
             try prepareCoding()
-            var context = CallContext(mode: .encode)
+            var context = CallContext(mode: .encode, lambda: modelLambda ?? 0)
             (context.width, context.height) = (x.shape[3], x.shape[2])
             var tensors: [String: Tensor] = ["x": x]
             let session = CodingSession()

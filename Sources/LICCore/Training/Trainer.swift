@@ -117,7 +117,7 @@ public final class Trainer {
         if configuration.resume {
             let state = try SafeTensorsFile.read(path: output + "/" + Self.mainState)
             model = try Codec(descriptor: Self.savedDescriptor(in: output, baseDirectory: state.metadata[Self.descriptorDirectoryKey]), training: true)
-            try model.store.load(from: output + "/" + Codec.weightsFile)
+            try model.loadWeights(from: output + "/" + Codec.weightsFile)
             if model.store.all.contains(where: { $0.group == .regularizer }) {
                 try model.store.load(from: output + "/" + Self.regularizerState, groups: [.regularizer])
             }
@@ -145,8 +145,7 @@ public final class Trainer {
             let base = URL(fileURLWithPath: finetune.base).standardized.path
             model = try Codec(descriptor: PipelineDescriptor.parse(text, source: output + "/" + Self.trainingDescriptor, baseDirectory: base),
                               training: true)
-            try model.store.load(from: finetune.base + "/" + Codec.weightsFile)
-            model.weightsChanged()
+            try model.loadWeights(from: finetune.base + "/" + Codec.weightsFile)
             descriptorDirectory = base
             finetuneStages = finetune.stages
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
@@ -285,7 +284,8 @@ public final class Trainer {
     public func checkpoint(elapsed: Double = 0) throws {
         let output = configuration.output
         let stamp = ["train.step": String(step)]
-        try model.save(to: output, metadata: stamp)
+        // The model keeps the lambda it was trained for (a fine-tuned one, its base model's).
+        try model.save(to: output, metadata: stamp.merging([Codec.lambdaKey: String(model.modelLambda ?? configuration.lambda)]) { $1 })
         if model.store.all.contains(where: { $0.group == .regularizer }) {
             try model.store.save(to: output + "/" + Self.regularizerState, metadata: stamp, groups: [.regularizer])
         }
