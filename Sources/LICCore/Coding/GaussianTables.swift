@@ -1,4 +1,5 @@
 import Foundation
+import LICPluginKit
 
 /// Coding tables for discretized Gaussians over a ladder of scales (the
 /// host's Gaussian coding service, lic_host_services.gaussian_*): built once
@@ -17,8 +18,9 @@ public final class GaussianTables: @unchecked Sendable {
             throw CodingError.invalidArgument("gaussian_coder_create: scales must be 1...4096 positive values in ascending order")
         }
         guard tailMass > 0, tailMass < 1 else { throw CodingError.invalidArgument("gaussian_coder_create: tail mass \(tailMass) outside (0, 1)") }
-        let multiplier = -Self.standardNormalQuantile(tailMass / 2)
-        let phi = { (x: Double) in 0.5 * erfc(-x / 2.0.squareRoot()) }
+        // The same normal CDF and quantile plugins use (LICPluginKit.GaussianCell), so host and plugin tables agree.
+        let multiplier = -GaussianCell.quantile(tailMass / 2)
+        let phi = GaussianCell.phi
         tables = try scales.map { s in
             let bound = min(30000, Int((s * multiplier).rounded(.up)))
             let pmf = (-bound...bound).map { k in phi((0.5 - Double(abs(k))) / s) - phi((-0.5 - Double(abs(k))) / s) }
@@ -80,15 +82,5 @@ public final class GaussianTables: @unchecked Sendable {
         }
         let distance = Double(offset < 0 ? -offset : offset - Int64(table.symbolCount) + 1)
         return -log2(Double(table.frequencies[table.symbolCount]) / total) + 2 * log2(distance) + 2
-    }
-
-    /// Phi^-1(p) for small p, by bisection on erfc.
-    static func standardNormalQuantile(_ p: Double) -> Double {
-        var (low, high) = (-40.0, 0.0)
-        for _ in 0..<200 {
-            let mid = (low + high) / 2
-            if 0.5 * erfc(-mid / 2.0.squareRoot()) < p { low = mid } else { high = mid }
-        }
-        return (low + high) / 2
     }
 }
