@@ -29,7 +29,9 @@ final class LaplaceBands: EntropyModelComponent {
         let count = Int(try params.int("scales"))
         let low = try params.float("min_scale"), high = try params.float("max_scale")
         guard low < high else { throw PluginError(.invalidArgument, "min_scale must be below max_scale") }
-        scales = (0..<count).map { low * pow(high / low, Double($0) / Double(max(count - 1, 1))) }
+        // Portable math here and in the tables: the decoder must build exactly the encoder's tables on any machine.
+        let ratio = PortableMath.log(high / low)
+        scales = (0..<count).map { low * PortableMath.exp(ratio * Double($0) / Double(max(count - 1, 1))) }
         tailMass = try params.float("tail_mass")
         indexBits = Int(ceil(log2(Double(count + 1))))
         tables = Array(repeating: nil, count: count)
@@ -39,8 +41,8 @@ final class LaplaceBands: EntropyModelComponent {
     private func table(_ index: Int) throws -> CDFTable {
         if let table = tables[index] { return table }
         let scale = scales[index]
-        let bound = min(8192, max(1, Int(ceil(scale * log(1 / tailMass)))))
-        let cdf = { (x: Double) -> Double in x < 0 ? 0.5 * exp(x / scale) : 1 - 0.5 * exp(-x / scale) }
+        let bound = min(8192, max(1, Int((scale * PortableMath.log(1 / tailMass)).rounded(.up))))
+        let cdf = { (x: Double) -> Double in x < 0 ? 0.5 * PortableMath.exp(x / scale) : 1 - 0.5 * PortableMath.exp(-x / scale) }
         let pmf = (-bound...bound).map { cdf(Double($0) + 0.5) - cdf(Double($0) - 0.5) }
         let table = try host.makeCDFTable(pmf: pmf, firstSymbol: Int32(-bound))
         tables[index] = table

@@ -39,9 +39,11 @@ final class GaussianConditional: LearnedEntropyModelComponent {
     }
 
     /// `levels` scales log-spaced from `low` to `high`, rounded to float (the
-    /// coder compares them with float scales).
+    /// coder compares them with float scales); portable math, so every
+    /// machine builds the same ladder.
     static func ladder(low: Double, high: Double, levels: Int) -> [Double] {
-        (0..<levels).map { Double(Float(exp(log(low) + (log(high) - log(low)) * Double($0) / Double(levels - 1)))) }
+        let (a, b) = (PortableMath.log(low), PortableMath.log(high))
+        return (0..<levels).map { Double(Float(PortableMath.exp(a + (b - a) * Double($0) / Double(levels - 1)))) }
     }
 
     /// (scales, means) from the condition [B, M or 2M, H, W] for a latent of `shape`.

@@ -6,13 +6,24 @@ import Glibc
 /// rate-distortion quantizer estimates rates with and what an entropy model
 /// builds tables from, for any set of reconstruction levels.
 public enum GaussianCell {
-    /// Phi(x), the standard normal CDF.
+    /// Phi(x), the standard normal CDF (portable: the same bits on every machine, for coding tables).
     @inline(__always)
-    public static func phi(_ x: Double) -> Double { 0.5 * erfc(-x / 2.0.squareRoot()) }
+    public static func phi(_ x: Double) -> Double { 0.5 * PortableMath.erfc(-x / 2.0.squareRoot()) }
 
-    /// P(lower < X <= upper) for X ~ N(0, scale^2), floored at 1e-9 like the likelihoods in training.
+    /// Phi(x) by the C library's erfc: several times faster, but its last bits
+    /// may differ between machines - for the encoder's rate estimates only.
+    @inline(__always)
+    static func estimatePhi(_ x: Double) -> Double { 0.5 * Glibc.erfc(-x / 2.0.squareRoot()) }
+
+    /// P(lower < X <= upper) for X ~ N(0, scale^2), floored at 1e-9 like the
+    /// likelihoods in training; portable (what coding tables are built from).
     @inline(__always)
     public static func probability(lower: Double, upper: Double, scale: Double) -> Double {
+        probability(lower: lower, upper: upper, scale: scale, phi: phi)
+    }
+
+    @inline(__always)
+    static func probability(lower: Double, upper: Double, scale: Double, phi: (Double) -> Double) -> Double {
         // Evaluated on the side away from the mean, where erfc keeps its precision.
         let p = lower >= 0 ? phi(-lower / scale) - phi(-upper / scale) : phi(upper / scale) - phi(lower / scale)
         return max(p, 1e-9)
@@ -28,9 +39,11 @@ public enum GaussianCell {
         return (low + high) / 2
     }
 
-    /// -log2 of the probability of the cell of level `level` between its neighbours `below` and `above`.
+    /// -log2 of the probability of the cell of level `level` between its
+    /// neighbours `below` and `above`: a rate estimate for the encoder's
+    /// decisions (fast, not portable; never use it to build coding tables).
     @inline(__always)
     public static func bits(level: Double, below: Double, above: Double, scale: Double) -> Double {
-        -log2(probability(lower: (below + level) / 2, upper: (level + above) / 2, scale: scale))
+        -log2(probability(lower: (below + level) / 2, upper: (level + above) / 2, scale: scale, phi: estimatePhi))
     }
 }

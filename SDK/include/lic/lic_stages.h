@@ -158,7 +158,19 @@ typedef struct lic_entropy_outputs {
 /* "lic.entropy-model/3": a learned entropy model with the call context.
  * `condition` (nullable, borrowed) is the stage's second input (e.g. the
  * hyper-synthesis output); all calls come from the thread running the
- * computation. */
+ * computation.
+ *
+ * Decoding on any machine: prepare_coding, encode and decode run in the
+ * host's exact mode, and so do the transform stages that compute their
+ * condition: the op table's convolutions, transposed convolutions and
+ * matrix products then sum in a fixed order (no oneDNN), and every other op
+ * is already built from correctly rounded IEEE operations, so whatever the
+ * model computes through the op table - tables, scales, contexts - is the
+ * same bits on every machine, instruction set and thread count. Arithmetic
+ * of your own that decides which symbol is read must be as portable: no C
+ * library transcendental functions (their last bits vary between libraries
+ * and CPUs; LICPluginKit's PortableMath has exp, log and erfc that do not),
+ * no fused multiply-add, no sums whose order depends on threads. */
 typedef struct lic_entropy_model_v3 {
     uint32_t struct_size;
     lic_create_fn create;

@@ -136,11 +136,14 @@ extension Codec {
             (context.width, context.height) = (x.shape[3], x.shape[2])
             var tensors: [String: Tensor] = ["x": x]
             let session = CodingSession()
+            let exact = entropyParameterStages
             for (index, (stage, node)) in zip(stages, nodes).enumerated() {
                 try run(stage) {
                     switch node {
                     case .transform(let transform):
-                        tensors[stage.outputs[0]] = try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index))
+                        tensors[stage.outputs[0]] = try ExactArithmetic.with(exact.contains(index)) {
+                            try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index))
+                        }
                     case .entropy(let entropy, let quantizer):
                         publish(try entropy.encode(tensors[stage.inputs[0]]!, condition: stage.inputs.dropFirst().first.map { tensors[$0]! },
                                                    quantizer: quantizer, session: session, context: context.forStage(index)),
@@ -165,6 +168,26 @@ extension Codec {
                 result.append(index)
                 available.formUnion(stage.outputs)
             }
+        }
+        return result
+    }
+
+    /// The decoder's stages that feed an entropy model's condition (directly
+    /// or through other stages): the hyper synthesis and anything else the
+    /// entropy parameters are computed from. Encoder and decoder run them in
+    /// exact mode (`ExactArithmetic`), as they run the entropy models, so both
+    /// compute the same scales, tables and contexts on any machine; the
+    /// synthesis transform and the encoder-only stages stay on oneDNN.
+    var entropyParameterStages: Set<Int> {
+        let decoder = decoderStages
+        var needed = Set<String>()
+        for (stage, node) in zip(stages, nodes) {
+            if case .entropy = node { needed.formUnion(stage.inputs.dropFirst()) }
+        }
+        var result = Set<Int>()
+        for index in decoder.reversed() where stages[index].outputs.contains(where: needed.contains) {
+            result.insert(index)
+            needed.formUnion(stages[index].inputs)
         }
         return result
     }
@@ -238,6 +261,7 @@ extension Codec {
             (context.width, context.height) = (xShape[3], xShape[2])
             var tensors: [String: Tensor] = [:]
             let session = CodingSession(decoding: coded)
+            let exact = entropyParameterStages
             do {
                 for (index, (stage, node)) in zip(stages, nodes).enumerated() {
                     try run(stage) {
@@ -245,7 +269,9 @@ extension Codec {
                         case .transform(let transform):
                             // Stages that need the image (the encoder's side) do not run.
                             guard stage.inputs.allSatisfy({ tensors[$0] != nil }) else { return }
-                            tensors[stage.outputs[0]] = try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index))
+                            tensors[stage.outputs[0]] = try ExactArithmetic.with(exact.contains(index)) {
+                                try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index))
+                            }
                         case .entropy(let entropy, let quantizer):
                             let condition = try stage.inputs.dropFirst().first.map { name in
                                 guard let tensor = tensors[name] else { throw LICError("its condition '\(name)' cannot be computed while decoding") }

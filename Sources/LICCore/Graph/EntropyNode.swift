@@ -77,12 +77,26 @@ final class EntropyNode: ComponentInstance {
         return loss == nil ? nil : try adopt(loss, info.id, "auxiliary_loss")
     }
 
+    // Coding calls run in exact mode (LICTensor's ExactArithmetic): the
+    // tables, scales and contexts they compute through the op table are the
+    // same bits on every machine, so a file decodes anywhere.
+
     func prepareCoding() throws {
         guard case .v3(let t) = table else { return }
-        try GradientMode.withoutGradients { try callPlugin(info.id, "prepare_coding") { t.pointee.prepare_coding(instance, $0) } }
+        try ExactArithmetic.with {
+            try GradientMode.withoutGradients { try callPlugin(info.id, "prepare_coding") { t.pointee.prepare_coding(instance, $0) } }
+        }
     }
 
     func encode(_ y: Tensor, condition: Tensor?, quantizer: QuantizerNode, session: CodingSession, context: CallContext) throws -> EntropyResult {
+        try ExactArithmetic.with { try encodeCall(y, condition: condition, quantizer: quantizer, session: session, context: context) }
+    }
+
+    func decode(shape: [Int], condition: Tensor?, quantizer: QuantizerNode, session: CodingSession, context: CallContext) throws -> EntropyResult {
+        try ExactArithmetic.with { try decodeCall(shape: shape, condition: condition, quantizer: quantizer, session: session, context: context) }
+    }
+
+    private func encodeCall(_ y: Tensor, condition: Tensor?, quantizer: QuantizerNode, session: CodingSession, context: CallContext) throws -> EntropyResult {
         switch table {
         case .v1(let t):
             let yHat = try Tensor(zeros: y.shape)
@@ -108,7 +122,8 @@ final class EntropyNode: ComponentInstance {
         }
     }
 
-    func decode(shape: [Int], condition: Tensor?, quantizer: QuantizerNode, session: CodingSession, context: CallContext) throws -> EntropyResult {
+    private func decodeCall(shape: [Int], condition: Tensor?, quantizer: QuantizerNode, session: CodingSession,
+                            context: CallContext) throws -> EntropyResult {
         let result: EntropyResult
         switch table {
         case .v1(let t):

@@ -98,6 +98,7 @@ public enum Convolution {
     public static func forward(_ g: ConvGeometry, src: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>) throws {
         try g.validate()
+        if ExactArithmetic.isEnabled { return try ExactConvolution.forward(g, src: src, weights: weights, bias: bias, dst: dst) }
         let shape = ConvPlanShape(g, pass: .forward, withBias: bias != nil)
         var inputs = [UnsafeRawPointer(src), UnsafeRawPointer(weights)]
         if let bias { inputs.append(UnsafeRawPointer(bias)) }

@@ -18,6 +18,9 @@ public enum MatMul {
             c.update(repeating: 0, count: count)
             return
         }
+        if ExactArithmetic.isEnabled {
+            return try ExactMatMul.multiply(a: a, b: b, c: c, batch: batch, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+        }
         let shape = MatMulShape(batch: batch, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
         let context = try DNNLContext.shared()
         let threads = Threads.applyToCurrentThread()

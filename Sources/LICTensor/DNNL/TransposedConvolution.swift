@@ -75,6 +75,7 @@ public enum TransposedConvolution {
     public static func forward(_ g: TransposedConvGeometry, src: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>) throws {
         try g.validate()
+        if ExactArithmetic.isEnabled { return try ExactConvolution.forward(g, src: src, weights: weights, bias: bias, dst: dst) }
         let shape = ConvPlanShape(g, pass: .forward, withBias: bias != nil)
         var inputs = [UnsafeRawPointer(src), UnsafeRawPointer(weights)]
         if let bias { inputs.append(UnsafeRawPointer(bias)) }

@@ -1,0 +1,211 @@
+/// Fixed-order direct convolutions for exact mode (see `ExactArithmetic`):
+/// output element = bias, then + w * x for each tap in the order input
+/// channel, kernel row, kernel column. Lanes of a SIMD vector hold different
+/// output channels, so no sum is ever split; threads take whole output rows.
+///
+/// Both convolutions reduce to one gather: along each spatial axis an output
+/// index has a base position in a zero-padded copy of the input and a phase;
+/// a phase lists its kernel taps with their offsets from the base (one phase
+/// for a convolution, `stride` phases for a transposed one, whose taps skip
+/// the kernel rows that land between input pixels). Padding taps read zeros.
+enum ExactConvolution {
+    typealias Vector = SIMD8<Float>
+    /// Output channels per block: two vectors.
+    static let blockChannels = 16
+    /// Output columns computed together (they share the weight loads).
+    static let tileColumns = 4
+
+    /// One spatial axis of the gather.
+    struct Axis {
+        /// Per output index: position in the padded input, and phase.
+        var base: [Int], phase: [Int]
+        /// Per phase, the kernel indexes in ascending order with their offsets from the base.
+        var taps: [[(kernel: Int, delta: Int)]]
+        /// Zeros before the input, and the padded length.
+        var padLow: Int, padded: Int
+
+        /// A convolution axis: output o reads input o * stride - padLow + k.
+        static func convolution(input: Int, output: Int, kernel: Int, stride: Int, padLow: Int) -> Axis {
+            let padded = max(padLow + input, (output - 1) * stride + kernel)
+            return Axis(base: (0..<output).map { $0 * stride }, phase: [Int](repeating: 0, count: output),
+                        taps: [(0..<kernel).map { ($0, $0) }], padLow: padLow, padded: padded)
+        }
+
+        /// A transposed-convolution axis: output o receives input i through kernel
+        /// index k when o = i * stride - padLow + k.
+        static func transposed(input: Int, output: Int, kernel: Int, stride: Int, padLow: Int) -> Axis {
+            // For t = o + padLow: phase r = t % stride, taps k = r + j * stride at input t / stride - j.
+            let taps = (0..<stride).map { r in
+                Array(Swift.stride(from: r, to: kernel, by: stride)).map { (kernel: $0, delta: -($0 - r) / stride) }
+            }
+            var lowest = 0, highest = input - 1
+            for o in 0..<output {
+                let t = o + padLow, q = t / stride
+                let reach = taps[t % stride].last.map { -$0.delta } ?? 0
+                lowest = min(lowest, q - reach)
+                highest = max(highest, q)
+            }
+            let shift = -lowest
+            return Axis(base: (0..<output).map { ($0 + padLow) / stride + shift }, phase: (0..<output).map { ($0 + padLow) % stride },
+                        taps: taps, padLow: shift, padded: highest + shift + 1)
+        }
+    }
+
+    /// What a gather needs besides the buffers.
+    struct Shape {
+        var batch, groups, inPerGroup, outPerGroup, inHeight, inWidth, outHeight, outWidth, kernelHeight, kernelWidth: Int
+        var rows: Axis, columns: Axis
+    }
+
+    /// dst [batch, groups * outPerGroup, outHeight, outWidth] = bias + gather;
+    /// `weight(group, out, in, ky, kx)` reads the caller's weight layout.
+    static func gather(_ s: Shape, src: UnsafePointer<Float>, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>,
+                       weight: (Int, Int, Int, Int, Int) -> Float) throws {
+        let (ph, pw) = (s.rows.padded, s.columns.padded)
+        let inChannels = s.groups * s.inPerGroup, outChannels = s.groups * s.outPerGroup
+        // The zero-padded input, all images and channels.
+        let padded = try TensorStorage(count: s.batch * inChannels * ph * pw)
+        for plane in 0..<(s.batch * inChannels) {
+            for y in 0..<s.inHeight {
+                (padded.pointer + (plane * ph + y + s.rows.padLow) * pw + s.columns.padLow)
+                    .update(from: src + (plane * s.inHeight + y) * s.inWidth, count: s.inWidth)
+            }
+        }
+        // Weights per group and block of output channels: [tap weight index][16 channels], zero beyond the last channel.
+        let kernelArea = s.kernelHeight * s.kernelWidth, perBlock = s.inPerGroup * kernelArea
+        let blocks = (s.outPerGroup + blockChannels - 1) / blockChannels
+        let packed = try TensorStorage(count: s.groups * blocks * perBlock * blockChannels)
+        for g in 0..<s.groups {
+            for o in 0..<s.outPerGroup {
+                let block = packed.pointer + ((g * blocks + o / blockChannels) * perBlock) * blockChannels + o % blockChannels
+                for i in 0..<s.inPerGroup {
+                    for ky in 0..<s.kernelHeight {
+                        for kx in 0..<s.kernelWidth {
+                            block[((i * s.kernelHeight + ky) * s.kernelWidth + kx) * blockChannels] = weight(g, o, i, ky, kx)
+                        }
+                    }
+                }
+            }
+        }
+        // Tap lists per (row phase, column phase), in the fixed summation order.
+        var tapLists: [[Int: [Tap]]] = []
+        for rowTaps in s.rows.taps {
+            var byColumn: [Int: [Tap]] = [:]
+            for (columnPhase, columnTaps) in s.columns.taps.enumerated() {
+                var list: [Tap] = []
+                for i in 0..<s.inPerGroup {
+                    for (ky, dy) in rowTaps {
+                        for (kx, dx) in columnTaps {
+                            list.append(Tap(weight: (i * s.kernelHeight + ky) * s.kernelWidth + kx, input: (i * ph + dy) * pw + dx))
+                        }
+                    }
+                }
+                byColumn[columnPhase] = list
+            }
+            tapLists.append(byColumn)
+        }
+        // Output columns grouped by phase, so a tile shares one tap list.
+        let columnsByPhase = Dictionary(grouping: 0..<s.outWidth, by: { s.columns.phase[$0] }).sorted { $0.key < $1.key }
+        let padPointer = UnsafePointer(padded.pointer), packedPointer = UnsafePointer(packed.pointer)
+        let rows = s.batch * s.groups * blocks * s.outHeight
+        let rowCost = s.outWidth * perBlock * blockChannels
+        Parallel.forEachChunk(count: rows, chunk: Parallel.chunk(itemCost: rowCost, work: 1 << 18)) { range in
+            for item in range {
+                let oy = item % s.outHeight
+                let block = (item / s.outHeight) % blocks
+                let g = (item / (s.outHeight * blocks)) % s.groups
+                let n = item / (s.outHeight * blocks * s.groups)
+                let firstOut = g * s.outPerGroup + block * blockChannels
+                let validOut = min(blockChannels, s.outPerGroup - block * blockChannels)
+                var biasValues = [Float](repeating: 0, count: blockChannels)
+                if let bias { for c in 0..<validOut { biasValues[c] = bias[firstOut + c] } }
+                let bias0 = Vector(biasValues[0..<8]), bias1 = Vector(biasValues[8..<16])
+                let input = padPointer + ((n * inChannels + g * s.inPerGroup) * ph + s.rows.base[oy]) * pw
+                let weights = packedPointer + ((g * blocks + block) * perBlock) * blockChannels
+                let output = dst + ((n * outChannels + firstOut) * s.outHeight + oy) * s.outWidth
+                let plane = s.outHeight * s.outWidth
+                for (columnPhase, columns) in columnsByPhase {
+                    tapLists[s.rows.phase[oy]][columnPhase]!.withUnsafeBufferPointer { taps in
+                        var start = 0
+                        while start < columns.count {
+                            let count = min(tileColumns, columns.count - start)
+                            // A short last tile repeats its last column (computed, not stored).
+                            let c0 = columns[start], c1 = columns[start + min(1, count - 1)]
+                            let c2 = columns[start + min(2, count - 1)], c3 = columns[start + min(3, count - 1)]
+                            let r = tile(taps, weights: weights, input: input,
+                                         bases: (s.columns.base[c0], s.columns.base[c1], s.columns.base[c2], s.columns.base[c3]),
+                                         bias0: bias0, bias1: bias1)
+                            store(r.0, at: output + c0, valid: validOut, plane: plane)
+                            if count > 1 { store(r.1, at: output + c1, valid: validOut, plane: plane) }
+                            if count > 2 { store(r.2, at: output + c2, valid: validOut, plane: plane) }
+                            if count > 3 { store(r.3, at: output + c3, valid: validOut, plane: plane) }
+                            start += count
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    struct Tap {
+        /// Index into a block's weights (times blockChannels), and offset in the padded input from the pixel's base.
+        var weight: Int, input: Int
+    }
+
+    typealias Pair = (Vector, Vector)
+
+    /// Writes one column's sixteen channels (the first `valid`) to their planes.
+    @inline(__always)
+    static func store(_ r: Pair, at output: UnsafeMutablePointer<Float>, valid: Int, plane: Int) {
+        for lane in 0..<min(valid, 8) { output[lane * plane] = r.0[lane] }
+        if valid > 8 { for lane in 8..<valid { output[lane * plane] = r.1[lane - 8] } }
+    }
+
+    /// Four output columns times sixteen output channels, each a sum in tap order.
+    @inline(__always)
+    static func tile(_ taps: UnsafeBufferPointer<Tap>, weights: UnsafePointer<Float>, input: UnsafePointer<Float>,
+                     bases: (Int, Int, Int, Int), bias0: Vector, bias1: Vector) -> (Pair, Pair, Pair, Pair) {
+        var a0 = bias0, a1 = bias1, b0 = bias0, b1 = bias1, c0 = bias0, c1 = bias1, d0 = bias0, d1 = bias1
+        let raw = UnsafeRawPointer(weights)
+        for tap in taps {
+            let w0 = raw.loadUnaligned(fromByteOffset: tap.weight * blockChannels * 4, as: Vector.self)
+            let w1 = raw.loadUnaligned(fromByteOffset: (tap.weight * blockChannels + 8) * 4, as: Vector.self)
+            let p = input + tap.input
+            let xa = Vector(repeating: p[bases.0]), xb = Vector(repeating: p[bases.1])
+            let xc = Vector(repeating: p[bases.2]), xd = Vector(repeating: p[bases.3])
+            a0 = a0 + w0 * xa; a1 = a1 + w1 * xa
+            b0 = b0 + w0 * xb; b1 = b1 + w1 * xb
+            c0 = c0 + w0 * xc; c1 = c1 + w1 * xc
+            d0 = d0 + w0 * xd; d1 = d1 + w1 * xd
+        }
+        return ((a0, a1), (b0, b1), (c0, c1), (d0, d1))
+    }
+
+    /// Exact `Convolution.forward`.
+    static func forward(_ g: ConvGeometry, src: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                        dst: UnsafeMutablePointer<Float>) throws {
+        let (inPer, outPer, kh, kw) = (g.inChannels / g.groups, g.outChannels / g.groups, g.kernelHeight, g.kernelWidth)
+        let shape = Shape(batch: g.batch, groups: g.groups, inPerGroup: inPer, outPerGroup: outPer, inHeight: g.inHeight,
+                          inWidth: g.inWidth, outHeight: g.outHeight, outWidth: g.outWidth, kernelHeight: kh, kernelWidth: kw,
+                          rows: .convolution(input: g.inHeight, output: g.outHeight, kernel: kh, stride: g.strideH, padLow: g.padTop),
+                          columns: .convolution(input: g.inWidth, output: g.outWidth, kernel: kw, stride: g.strideW, padLow: g.padLeft))
+        // [OC, IC/groups, kH, kW]
+        try gather(shape, src: src, bias: bias, dst: dst) { group, o, i, ky, kx in
+            weights[(((group * outPer + o) * inPer + i) * kh + ky) * kw + kx]
+        }
+    }
+
+    /// Exact `TransposedConvolution.forward`.
+    static func forward(_ g: TransposedConvGeometry, src: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>) throws {
+        let (inPer, outPer, kh, kw) = (g.inChannels / g.groups, g.outChannels / g.groups, g.kernelHeight, g.kernelWidth)
+        let shape = Shape(batch: g.batch, groups: g.groups, inPerGroup: inPer, outPerGroup: outPer, inHeight: g.inHeight,
+                          inWidth: g.inWidth, outHeight: g.outHeight, outWidth: g.outWidth, kernelHeight: kh, kernelWidth: kw,
+                          rows: .transposed(input: g.inHeight, output: g.outHeight, kernel: kh, stride: g.strideH, padLow: g.padTop),
+                          columns: .transposed(input: g.inWidth, output: g.outWidth, kernel: kw, stride: g.strideW, padLow: g.padLeft))
+        // [IC, OC/groups, kH, kW]
+        try gather(shape, src: src, bias: bias, dst: dst) { group, o, i, ky, kx in
+            weights[(((group * inPer + i) * outPer + o) * kh + ky) * kw + kx]
+        }
+    }
+}
