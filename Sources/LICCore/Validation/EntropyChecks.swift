@@ -78,12 +78,17 @@ enum EntropyChecks {
             roundTrip("shape.odd", mustSucceed: true) { $0.shape(7, 5) },
             roundTrip("shape.zero", mustSucceed: false) { $0.shape(0, 0) },
             roundTrip("shape.batch2", mustSucceed: false) { [2, $0.channels, 4, 4] },
-            roundTrip("shape.channels", mustSucceed: false) { $0.shape(4, 4, channels: $0.channels + 1) },
+            work("shape.channels", mustSucceed: false) { coding in
+                // One channel more than the condition (and the parameters) describe.
+                let y = try CheckData.tensor(coding.shape(4, 4, channels: coding.channels + 1), seed: 3, in: -6..<6)
+                return try coding.roundTrip(y, condition: try coding.condition(for: coding.shape(4, 4))).summary
+            },
             work("condition.other", mustSucceed: false) { coding in
                 // Without the condition the model wants, or with one it does not.
                 let s = coding.shape(4, 4)
                 let other = try coding.condition(for: s, layout: coding.layout == .none ? .single : EntropyCoding.Layout.none)
-                return try coding.roundTrip(try CheckData.tensor(s, seed: 3, in: -6..<6), condition: other).summary
+                return "with \(other == nil ? "no condition" : "an unexpected condition"): "
+                    + (try coding.roundTrip(try CheckData.tensor(s, seed: 3, in: -6..<6), condition: other).summary)
             },
             roundTrip("values.extreme", mustSucceed: false, values: { count in
                 (0..<count).map { i in [0, 1e4, -1e4, 1e9, -1e9, 0.5, -0.5][i % 7] }

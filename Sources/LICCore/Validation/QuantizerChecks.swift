@@ -55,9 +55,9 @@ enum QuantizerChecks {
             },
             work("values.nonfinite", mustSucceed: false) { q in try roundTrip(q, [.nan, .infinity, -.infinity, 1, -.nan]) },
             work("input.huge", mustSucceed: false) { q in
-                // 4 MiB of values; no single tensor allocation may exceed a quarter of it.
-                let big = CheckData.values(1 << 20, seed: 6, in: -6..<6)
-                return try CheckData.withAllocationLimit(1 << 20) { try roundTrip(q, big) }
+                // 1 MiB of values; no single tensor allocation may exceed a quarter of it.
+                let big = CheckData.values(1 << 18, seed: 6, in: -6..<6)
+                return try CheckData.withAllocationLimit(1 << 18) { try roundTrip(q, big) }
             },
             work("determinism", mustSucceed: true) { q in
                 let first = try q.quantize(values, means: means)
