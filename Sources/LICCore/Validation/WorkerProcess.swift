@@ -31,6 +31,8 @@ final class WorkerProcess {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
+        // A crash is expected here: skip the Swift runtime's backtrace (slow, and it buries the trap's message).
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
         try process.run()
     }
 
@@ -81,9 +83,11 @@ final class WorkerProcess {
         return process.terminationReason == .uncaughtSignal ? .signal(process.terminationStatus) : .exited(process.terminationStatus)
     }
 
-    /// The last non-empty line the worker wrote to stderr.
+    /// The last non-empty line the worker wrote to stderr, or the last
+    /// "Fatal error" line of a Swift trap, which says why.
     var lastErrorLine: String? {
-        String(decoding: errorText, as: UTF8.self).split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init)
+        let lines = String(decoding: errorText, as: UTF8.self).split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        return (lines.last { $0.contains("Fatal error") } ?? lines.last).map(String.init)
     }
 
     static func signalName(_ number: Int32) -> String {
