@@ -6,10 +6,10 @@ import LICTensor
 /// missing, tiny, empty and huge tensors are refused or handled.
 enum RegularizerChecks {
     /// The named tensors of a hyperprior's forward pass for a latent of
-    /// `latent` ([N, C, H, W]); the image is 16 times larger on a side.
+    /// `latent` ([N, C, H, W]); the image is 4 times larger on a side.
     static func tensors(latent: [Int], gradients: Bool = false) throws -> [String: Tensor] {
         let (n, c, h, w) = (latent[0], latent[1], latent[2], latent[3])
-        let image = [n, 3, h * 16, w * 16], hyper = [n, c, (h + 3) / 4, (w + 3) / 4]
+        let image = [n, 3, h * 4, w * 4], hyper = [n, c, (h + 3) / 4, (w + 3) / 4]
         let specs: [(String, [Int], Range<Float>)] = [
             ("x", image, 0..<1), ("x_hat", image, 0..<1), ("y", latent, -6..<6), ("y_hat", latent, -6..<6),
             ("y.means", latent, -2..<2), ("y.scales", latent, 0.11..<4), ("y.likelihoods", latent, 0.01..<1),
