@@ -23,10 +23,10 @@ struct Plugins: ParsableCommand {
     @Option(help: "Also search the plugin paths this pipeline descriptor names.")
     var pipeline: String?
 
-    @Option(help: "Validate this plugin library (see below) instead of listing.")
+    @Option(help: ArgumentHelp("Validate this plugin library (see below) instead of listing.", valueName: "library"))
     var check: String?
 
-    @Option(help: "With --check: seconds one case may run before it counts as hung and its worker is killed.")
+    @Option(help: ArgumentHelp("With --check: seconds one case may run before it counts as hung and its worker is killed.", valueName: "seconds"))
     var caseTimeout: Double = 60
 
     @Flag(help: "With --check: also show what each passing case saw.")

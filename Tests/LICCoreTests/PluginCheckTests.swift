@@ -111,6 +111,17 @@ import Testing
     }
 }
 
+extension PluginCheckTests {
+    /// The library's entry is plugin code too: the listing runs in a worker.
+    @Test func aLibraryThatCrashesWhileLoadingIsAnErrorNotACrash() throws {
+        let library = try compile(TestSupport.fixtures + "/plugins/faulty_transform.c", "faulty-entry", flags: ["-DCRASH_IN_ENTRY"])
+        let outcome = try TestSupport.run(lic, ["plugins", "--check", library])
+        #expect(outcome.exitedNormally && outcome.status != 0)
+        let lines = outcome.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && outcome.stderr.contains(library) && outcome.stderr.contains("SIGABRT"), "\(outcome.stderr)")
+    }
+}
+
 /// How a case's verdict follows from what the work threw.
 @Suite struct CheckVerdictTests {
     @Test func properRefusalsPassWhereAllowedAndBrokenRulesNeverDo() {

@@ -2,7 +2,7 @@
  * forward dereferences NULL for an odd width, calls abort() for an empty
  * input, and never returns for a 1x1 input. Any other input is copied.
  * The validator must report each as a crash or hang of that case while the
- * host carries on. */
+ * host carries on. With CRASH_IN_ENTRY the library aborts as it is loaded. */
 #include <lic/lic_plugin.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -54,5 +54,8 @@ static const lic_plugin_library library = {
 
 __attribute__((visibility("default"))) const lic_plugin_library *lic_plugin_entry(uint32_t abi, const lic_host_services *host) {
     (void)host; (void)abi;
+#ifdef CRASH_IN_ENTRY
+    abort();
+#endif
     return &library;
 }
