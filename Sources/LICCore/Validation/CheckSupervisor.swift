@@ -61,7 +61,7 @@ public struct CheckSupervisor {
             if ending == .exited(1), let last = process.lastErrorLine {
                 throw LICError(last.hasPrefix("Error: ") ? String(last.dropFirst(7)) : last)
             }
-            throw LICError("plugin \(library): the worker loading it was \(ending.text)")
+            throw LICError("plugin \(library): the worker loading it \(ending.text)")
         }
         return listing
     }
@@ -117,7 +117,7 @@ public struct CheckSupervisor {
                     : "no result within \(Int(caseTimeout)) s (the worker was killed)"
                 results[name] = CheckReport.Case(name: name, status: .hang, detail: detail, seconds: seconds)
             } else {
-                var detail = "the worker was \(ending.text)"
+                var detail = "the worker \(ending.text)"
                 if let last = process.lastErrorLine { detail += "; last stderr line: \(last)" }
                 results[name] = CheckReport.Case(name: name, status: .crash, detail: detail, seconds: seconds)
             }

@@ -14,7 +14,7 @@ final class WorkerProcess {
         var text: String {
             switch self {
             case .exited(let code): "exited with status \(code)"
-            case .signal(let number): "killed by \(WorkerProcess.signalName(number))"
+            case .signal(let number): "was killed by \(WorkerProcess.signalName(number))"
             }
         }
     }
