@@ -70,6 +70,9 @@ final class GDNTransform: DifferentiableTransformComponent {
 
     func apply(_ inputs: [Tensor], context: CallContext) throws -> Tensor {
         let x = inputs[0]
+        // Refuse what output_shape refuses: strided convolutions would take an
+        // unaligned input and give a shape the decoder cannot derive.
+        _ = try outputShape(for: try x.shape)
         var y = x
         for layer in layers {
             y = try layer.conv.apply(y)

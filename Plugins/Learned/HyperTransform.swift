@@ -53,6 +53,9 @@ final class HyperTransform: DifferentiableTransformComponent {
 
     func apply(_ inputs: [Tensor], context: CallContext) throws -> Tensor {
         let x = inputs[0]
+        // Refuse what output_shape refuses: strided convolutions would take an
+        // unaligned input and give a shape the decoder cannot derive.
+        _ = try outputShape(for: try x.shape)
         var y = !inverse && !meanScale ? try x.abs() : x
         for (index, layer) in layers.enumerated() {
             y = try layer.apply(y)

@@ -23,7 +23,7 @@ class ComponentInstance {
             if let created { destroy(created) }
             throw error
         }
-        guard let created else { throw LICError("\(entry.info.id): create succeeded but returned no instance") }
+        guard let created else { throw LICError("\(entry.info.id): create succeeded but returned no instance", brokenRule: true) }
         (info, instance, self.destroy) = (entry.info, created, destroy)
     }
 
@@ -67,7 +67,7 @@ func callPluginReturning(_ component: String, _ operation: String, _ outputs: [U
 
 /// Takes over a tensor a plugin returned (one reference).
 func adopt(_ handle: OpaquePointer?, _ component: String, _ what: String) throws -> Tensor {
-    guard let handle else { throw LICError("\(component): \(what) returned no tensor") }
+    guard let handle else { throw LICError("\(component): \(what) returned no tensor", brokenRule: true) }
     defer { TensorOpsTable.table.pointee.release(handle) }
     return try TensorOpsTable.tensor(handle)
 }

@@ -41,7 +41,7 @@ final class EntropyNode: ComponentInstance {
         let status: Result<Void, Error> = Result { try callPlugin(info.id, operation) { body(&out, $0) } }
         let taken = [out.y_hat, out.likelihoods, out.means, out.scales].map { handle in handle.map { try? adopt($0, info.id, operation) } ?? nil }
         try status.get()
-        guard let yHat = taken[0] else { throw LICError("\(info.id): \(operation) returned no y_hat") }
+        guard let yHat = taken[0] else { throw LICError("\(info.id): \(operation) returned no y_hat", brokenRule: true) }
         return EntropyResult(yHat: yHat, likelihoods: taken[1], means: taken[2], scales: taken[3])
     }
 
@@ -149,7 +149,7 @@ final class EntropyNode: ComponentInstance {
                 }
             }
         }
-        guard result.yHat.shape == shape else { throw LICError("\(info.id): decode gave \(result.yHat.shape), expected \(shape)") }
+        guard result.yHat.shape == shape else { throw LICError("\(info.id): decode gave \(result.yHat.shape), expected \(shape)", brokenRule: true) }
         return result
     }
 }

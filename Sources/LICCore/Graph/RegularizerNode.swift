@@ -55,7 +55,7 @@ final class RegularizerNode: ComponentInstance {
         }
         if result == nil && optional { return nil }
         let term = try adopt(result, info.id, operation)
-        guard term.shape.reduce(1, *) == 1 else { throw LICError("\(info.id): \(operation) returned shape \(term.shape), not a scalar") }
+        guard term.shape.reduce(1, *) == 1 else { throw LICError("\(info.id): \(operation) returned shape \(term.shape), not a scalar", brokenRule: true) }
         return term
     }
 }

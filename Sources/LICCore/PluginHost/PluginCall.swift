@@ -15,6 +15,8 @@ func callPlugin(_ component: String, _ operation: String,
         String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
     }
     var message: String
+    // Anything but one report with a failing status breaks the rule.
+    let broken = status == LIC_OK || error.fill_count != 1 || reported.isEmpty
     if status == LIC_OK {
         message = "the component reported an error but returned LIC_OK: \(reported.isEmpty ? "(no message)" : reported)"
     } else if error.fill_count == 0 || reported.isEmpty {
@@ -26,7 +28,7 @@ func callPlugin(_ component: String, _ operation: String,
         message += " (the component reported \(error.fill_count) errors for one \(status == LIC_OK ? "call" : "failure"), "
             + "breaking the fill-once rule)"
     }
-    throw LICError("\(component): \(operation): \(message)")
+    throw LICError("\(component): \(operation): \(message)", brokenRule: broken)
 }
 
 /// The validated parameters of one component as the C lic_param_set; the C
