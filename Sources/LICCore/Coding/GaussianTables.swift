@@ -13,10 +13,7 @@ public final class GaussianTables: @unchecked Sendable {
     public let tables: [CDFTable]
 
     public init(scales: [Double], tailMass: Double) throws {
-        guard !scales.isEmpty, scales.count <= 4096, scales.allSatisfy({ $0.isFinite && $0 > 0 }),
-              zip(scales, scales.dropFirst()).allSatisfy({ $0 < $1 }) else {
-            throw CodingError.invalidArgument("gaussian_coder_create: scales must be 1...4096 positive values in ascending order")
-        }
+        try Self.check(scales)
         guard tailMass > 0, tailMass < 1 else { throw CodingError.invalidArgument("gaussian_coder_create: tail mass \(tailMass) outside (0, 1)") }
         // The same normal CDF and quantile plugins use (LICPluginKit.GaussianCell), so host and plugin tables agree.
         let multiplier = -GaussianCell.quantile(tailMass / 2)
@@ -27,6 +24,23 @@ public final class GaussianTables: @unchecked Sendable {
             return try CDFTable(pmf: pmf, firstSymbol: Int32(-bound))
         }
         self.scales = scales.map { Float($0) }
+    }
+
+    /// Tables built earlier for `scales` (a model directory's stored tables).
+    public init(scales: [Double], tables: [CDFTable]) throws {
+        try Self.check(scales)
+        guard tables.count == scales.count else {
+            throw CodingError.invalidArgument("gaussian coder: \(tables.count) tables for \(scales.count) scales")
+        }
+        self.tables = tables
+        self.scales = scales.map { Float($0) }
+    }
+
+    private static func check(_ scales: [Double]) throws {
+        guard !scales.isEmpty, scales.count <= 4096, scales.allSatisfy({ $0.isFinite && $0 > 0 }),
+              zip(scales, scales.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw CodingError.invalidArgument("gaussian_coder_create: scales must be 1...4096 positive values in ascending order")
+        }
     }
 
     /// The table index for `scale` (NaN takes the widest table).

@@ -213,6 +213,10 @@ public final class Codec {
     /// Bumped by weightsChanged(): coding tables are rebuilt when it moves.
     private var weightsVersion = 0
     private var preparedVersion = -1
+    /// Per entropy stage, the tables prepareCoding last built or took.
+    private(set) var codingTables: [String: CodingTableSet] = [:]
+    /// A model directory's stored tables and the weights version they belong to.
+    private var storedTables: (version: Int, sets: [String: CodingTableSet])?
 
     /// Call after changing weights (training steps, loading).
     public func weightsChanged() {
@@ -237,12 +241,18 @@ public final class Codec {
         return id
     }
 
-    /// Builds the entropy models' coding tables if the weights changed since the last time.
+    /// Builds the entropy models' coding tables if the weights changed since
+    /// the last time - or takes the ones stored with these weights.
     func prepareCoding() throws {
         let version = identityLock.withLock { weightsVersion }
         guard version != preparedVersion else { return }
-        for case .entropy(let node, _) in nodes { try node.prepareCoding() }
-        preparedVersion = version
+        let stored = storedTables?.version == version ? storedTables?.sets : nil
+        var built: [String: CodingTableSet] = [:]
+        for (stage, node) in zip(stages, nodes) {
+            guard case .entropy(let entropy, _) = node else { continue }
+            built[stage.name] = try entropy.prepareCoding(stage: stage.name, stored: stored.map { $0[stage.name] ?? CodingTableSet(entries: []) })
+        }
+        (codingTables, preparedVersion) = (built, version)
     }
 
     // MARK: Model directories
@@ -262,15 +272,26 @@ public final class Codec {
         weightsChanged()
     }
 
-    /// Loads DIR/model.toml and DIR/weights.safetensors.
+    /// Loads DIR/model.toml, DIR/weights.safetensors and, when present,
+    /// DIR/coding-tables.bin (the coding tables stored with the weights, used
+    /// instead of rebuilding them; they must match what the entropy models build).
     public static func load(directory: String) throws -> Codec {
         let codec = try Codec(descriptor: PipelineDescriptor.load(path: directory + "/" + descriptorFile))
         try codec.loadWeights(from: directory + "/" + weightsFile)
+        let tablesPath = directory + "/" + CodingTableFile.name
+        if let data = FileManager.default.contents(atPath: tablesPath) {
+            let sets = try CodingTableFile.parse(Array(data), path: tablesPath)
+            codec.storedTables = (codec.identityLock.withLock { codec.weightsVersion }, sets)
+        }
         return codec
     }
 
-    /// Writes the canonical descriptor and the model's weights (each atomically).
+    /// Writes the canonical descriptor, the model's weights and their coding
+    /// tables (each atomically). The tables are integers, stored so that any
+    /// machine and any later version codes with exactly these; a model whose
+    /// tables cannot be built yet (e.g. a diverged checkpoint) is saved without.
     public func save(to directory: String, metadata: [String: String] = [:]) throws {
+        let tablesPath = directory + "/" + CodingTableFile.name
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try Data(canonicalText.utf8).write(to: URL(fileURLWithPath: directory + "/" + Self.descriptorFile), options: .atomic)
@@ -278,6 +299,14 @@ public final class Codec {
             throw LICError("\(directory): cannot write the model: \(error.localizedDescription)")
         }
         try store.save(to: directory + "/" + Self.weightsFile, metadata: metadata, groups: [.main, .auxiliary])
+        guard hasWeights else { return }
+        do {
+            try prepareCoding()
+            let stages = self.stages.map(\.name).compactMap { name in codingTables[name].map { (name: name, tables: $0) } }
+            try Data(CodingTableFile.serialize(stages)).write(to: URL(fileURLWithPath: tablesPath), options: .atomic)
+        } catch {
+            try? FileManager.default.removeItem(atPath: tablesPath)  // never leave tables of other weights behind
+        }
     }
 }
 

@@ -81,11 +81,18 @@ final class EntropyNode: ComponentInstance {
     // tables, scales and contexts they compute through the op table are the
     // same bits on every machine, so a file decodes anywhere.
 
-    func prepareCoding() throws {
-        guard case .v3(let t) = table else { return }
-        try ExactArithmetic.with {
-            try GradientMode.withoutGradients { try callPlugin(info.id, "prepare_coding") { t.pointee.prepare_coding(instance, $0) } }
+    /// Builds the plugin's coding tables, or hands it `stored` ones (a model
+    /// directory's); returns the tables it built or was handed.
+    func prepareCoding(stage: String, stored: CodingTableSet?) throws -> CodingTableSet {
+        guard case .v3(let t) = table else { return CodingTableSet(entries: []) }
+        let session = CodingTableSession(stage: stage, stored: stored)
+        try CodingTableSession.$current.withValue(session) {
+            try ExactArithmetic.with {
+                try GradientMode.withoutGradients { try callPlugin(info.id, "prepare_coding") { t.pointee.prepare_coding(instance, $0) } }
+            }
         }
+        try session.finish()
+        return CodingTableSet(entries: session.entries)
     }
 
     func encode(_ y: Tensor, condition: Tensor?, quantizer: QuantizerNode, session: CodingSession, context: CallContext) throws -> EntropyResult {

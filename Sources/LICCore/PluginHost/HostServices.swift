@@ -33,7 +33,10 @@ enum HostServices {
                     guard let out, let pmf, count > 0, count < 65535 else {
                         throw CodingError.invalidArgument("cdf_table_create: \(count) symbols (1...65534) or no output")
                     }
-                    let table = try CDFTable(pmf: Array(UnsafeBufferPointer(start: pmf, count: Int(count))), firstSymbol: firstSymbol)
+                    let values = Array(UnsafeBufferPointer(start: pmf, count: Int(count)))
+                    // Inside prepare_coding the session records the table, or hands out the model directory's stored one.
+                    let table = try CodingTableSession.current?.cdfTable(pmf: values, firstSymbol: firstSymbol)
+                        ?? CDFTable(pmf: values, firstSymbol: firstSymbol)
                     out.pointee = OpaquePointer(Unmanaged.passRetained(table).toOpaque())
                 }
             },
@@ -87,7 +90,9 @@ enum HostServices {
             gaussian_coder_create: { scales, count, tailMass, out, error in
                 hostCall(error) {
                     guard let out, let scales, count > 0 else { throw CodingError.invalidArgument("gaussian_coder_create: no scales or output") }
-                    let tables = try GaussianTables(scales: Array(UnsafeBufferPointer(start: scales, count: Int(count))), tailMass: tailMass)
+                    let ladder = Array(UnsafeBufferPointer(start: scales, count: Int(count)))
+                    let tables = try CodingTableSession.current?.gaussianTables(scales: ladder, tailMass: tailMass)
+                        ?? GaussianTables(scales: ladder, tailMass: tailMass)
                     out.pointee = OpaquePointer(Unmanaged.passRetained(tables).toOpaque())
                 }
             },

@@ -64,7 +64,7 @@ final class CheckSubject {
 
     func entropyModel(_ params: ParamSetStorage) throws -> EntropyNode {
         let node = try EntropyNode(entry, params: params, prefix: "check", store: ParameterStore())
-        try node.prepareCoding()
+        _ = try node.prepareCoding(stage: entry.info.id, stored: nil)
         return node
     }
 
