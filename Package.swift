@@ -28,7 +28,9 @@ let package = Package(
         .systemLibrary(name: "CLTDL", path: "Sources/CLTDL"),
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         // Tensors, ops (oneDNN and CPU kernels), autodiff, parameters, optimizers, checkpoints.
-        .target(name: "LICTensor", dependencies: ["CDNNL"]),
+        .target(name: "LICTensor", dependencies: ["CDNNL", "CLicExact"]),
+        // The exact-mode convolution tile: AVX2 or SSE2 chosen at run time, the same bits either way.
+        .target(name: "CLicExact"),
         // libpng reports errors with longjmp, which must stay in C.
         .target(name: "CLicPNG", linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "LICPluginKit", dependencies: ["CLIC"], path: "SDK/Swift/LICPluginKit"),

@@ -3,13 +3,16 @@ import Testing
 @testable import LICCore
 
 /// Files decode on any machine: encoded with oneDNN restricted to SSE4.1 on
-/// one thread, decoded with its default kernels (AVX2 or AVX-512 here) on two,
+/// one thread (and the exact kernels' portable C loop), decoded with the
+/// default kernels (AVX2 or AVX-512 here) on two,
 /// and the other way round, for every learned pipeline. The decoder must read
 /// the same symbols (it fails loudly otherwise: a different table desyncs the
 /// stream); pixels may differ from the encoder's reconstruction by one level,
 /// since the synthesis transform stays on oneDNN.
 @Suite struct CrossMachineTests {
-    static let sse = ["DNNL_MAX_CPU_ISA": "SSE41", "LIC_THREADS": "1"]
+    /// The other machine: oneDNN's SSE4.1 kernels, one thread, and the portable C loop of the exact kernels (what a
+    /// machine without AVX2 or SSE, e.g. ARM, runs) instead of AVX2.
+    static let sse = ["DNNL_MAX_CPU_ISA": "SSE41", "LIC_THREADS": "1", "LIC_EXACT_KERNEL": "portable"]
     static let native = ["LIC_THREADS": "2"]
 
     static let pipelines: [(name: String, quantizer: String)] = [

@@ -8,8 +8,11 @@
 /// a phase lists its kernel taps with their offsets from the base (one phase
 /// for a convolution, `stride` phases for a transposed one, whose taps skip
 /// the kernel rows that land between input pixels). Padding taps read zeros.
+/// The innermost loop is C (CLicExact): AVX2 where the CPU has it, SSE2
+/// otherwise, the same bits either way.
+import CLicExact
+
 enum ExactConvolution {
-    typealias Vector = SIMD8<Float>
     /// Output channels per block: two vectors.
     static let blockChannels = 16
     /// Output columns computed together (they share the weight loads).
@@ -96,7 +99,7 @@ enum ExactConvolution {
                 for i in 0..<s.inPerGroup {
                     for (ky, dy) in rowTaps {
                         for (kx, dx) in columnTaps {
-                            list.append(Tap(weight: (i * s.kernelHeight + ky) * s.kernelWidth + kx, input: (i * ph + dy) * pw + dx))
+                            list.append(Tap(weight: (i * s.kernelHeight + ky) * s.kernelWidth + kx, offset: (i * ph + dy) * pw + dx))
                         }
                     }
                 }
@@ -119,26 +122,25 @@ enum ExactConvolution {
                 let validOut = min(blockChannels, s.outPerGroup - block * blockChannels)
                 var biasValues = [Float](repeating: 0, count: blockChannels)
                 if let bias { for c in 0..<validOut { biasValues[c] = bias[firstOut + c] } }
-                let bias0 = Vector(biasValues[0..<8]), bias1 = Vector(biasValues[8..<16])
                 let input = padPointer + ((n * inChannels + g * s.inPerGroup) * ph + s.rows.base[oy]) * pw
                 let weights = packedPointer + ((g * blocks + block) * perBlock) * blockChannels
                 let output = dst + ((n * outChannels + firstOut) * s.outHeight + oy) * s.outWidth
                 let plane = s.outHeight * s.outWidth
+                var bases = [Int](repeating: 0, count: tileColumns)
+                var results = [Float](repeating: 0, count: tileColumns * blockChannels)
                 for (columnPhase, columns) in columnsByPhase {
                     tapLists[s.rows.phase[oy]][columnPhase]!.withUnsafeBufferPointer { taps in
                         var start = 0
                         while start < columns.count {
                             let count = min(tileColumns, columns.count - start)
                             // A short last tile repeats its last column (computed, not stored).
-                            let c0 = columns[start], c1 = columns[start + min(1, count - 1)]
-                            let c2 = columns[start + min(2, count - 1)], c3 = columns[start + min(3, count - 1)]
-                            let r = tile(taps, weights: weights, input: input,
-                                         bases: (s.columns.base[c0], s.columns.base[c1], s.columns.base[c2], s.columns.base[c3]),
-                                         bias0: bias0, bias1: bias1)
-                            store(r.0, at: output + c0, valid: validOut, plane: plane)
-                            if count > 1 { store(r.1, at: output + c1, valid: validOut, plane: plane) }
-                            if count > 2 { store(r.2, at: output + c2, valid: validOut, plane: plane) }
-                            if count > 3 { store(r.3, at: output + c3, valid: validOut, plane: plane) }
+                            for p in 0..<tileColumns { bases[p] = s.columns.base[columns[start + min(p, count - 1)]] }
+                            lic_exact_tile(taps.baseAddress, taps.count, weights, input, bases, biasValues, &results)
+                            results.withUnsafeBufferPointer { r in
+                                for p in 0..<count {
+                                    store(r.baseAddress! + p * blockChannels, at: output + columns[start + p], valid: validOut, plane: plane)
+                                }
+                            }
                             start += count
                         }
                     }
@@ -147,38 +149,12 @@ enum ExactConvolution {
         }
     }
 
-    struct Tap {
-        /// Index into a block's weights (times blockChannels), and offset in the padded input from the pixel's base.
-        var weight: Int, input: Int
-    }
-
-    typealias Pair = (Vector, Vector)
+    typealias Tap = lic_exact_tap
 
     /// Writes one column's sixteen channels (the first `valid`) to their planes.
     @inline(__always)
-    static func store(_ r: Pair, at output: UnsafeMutablePointer<Float>, valid: Int, plane: Int) {
-        for lane in 0..<min(valid, 8) { output[lane * plane] = r.0[lane] }
-        if valid > 8 { for lane in 8..<valid { output[lane * plane] = r.1[lane - 8] } }
-    }
-
-    /// Four output columns times sixteen output channels, each a sum in tap order.
-    @inline(__always)
-    static func tile(_ taps: UnsafeBufferPointer<Tap>, weights: UnsafePointer<Float>, input: UnsafePointer<Float>,
-                     bases: (Int, Int, Int, Int), bias0: Vector, bias1: Vector) -> (Pair, Pair, Pair, Pair) {
-        var a0 = bias0, a1 = bias1, b0 = bias0, b1 = bias1, c0 = bias0, c1 = bias1, d0 = bias0, d1 = bias1
-        let raw = UnsafeRawPointer(weights)
-        for tap in taps {
-            let w0 = raw.loadUnaligned(fromByteOffset: tap.weight * blockChannels * 4, as: Vector.self)
-            let w1 = raw.loadUnaligned(fromByteOffset: (tap.weight * blockChannels + 8) * 4, as: Vector.self)
-            let p = input + tap.input
-            let xa = Vector(repeating: p[bases.0]), xb = Vector(repeating: p[bases.1])
-            let xc = Vector(repeating: p[bases.2]), xd = Vector(repeating: p[bases.3])
-            a0 = a0 + w0 * xa; a1 = a1 + w1 * xa
-            b0 = b0 + w0 * xb; b1 = b1 + w1 * xb
-            c0 = c0 + w0 * xc; c1 = c1 + w1 * xc
-            d0 = d0 + w0 * xd; d1 = d1 + w1 * xd
-        }
-        return ((a0, a1), (b0, b1), (c0, c1), (d0, d1))
+    static func store(_ values: UnsafePointer<Float>, at output: UnsafeMutablePointer<Float>, valid: Int, plane: Int) {
+        for lane in 0..<valid { output[lane * plane] = values[lane] }
     }
 
     /// Exact `Convolution.forward`.
