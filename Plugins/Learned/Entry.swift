@@ -22,5 +22,11 @@ import LICPluginKit
         .trainableQuantizer(TrellisQuantizer.self, id: "lic.quantizer.tcq",
                             description: "Trellis-coded (dependent) quantization, 4 (VVC) or 8 (ECM) states, Viterbi with Gaussian rates",
                             params: TrellisQuantizer.schema),
+        .regularizer(CorrelationRegularizer.self, id: CorrelationRegularizer.id,
+                     description: "Correlation loss (Ali et al.): squared norm of the masked k x k spatial correlation map of (y - mu) / sigma",
+                     params: CorrelationRegularizer.schema),
+        .regularizer(ConditionalEntropyRegularizer.self, id: ConditionalEntropyRegularizer.id,
+                     description: "-H(X | X_hat) under an auxiliary Gaussian source model q(x | x_hat) fitted in alternation (Zhang et al. 2024)",
+                     params: ConditionalEntropyRegularizer.schema),
     ])
 }

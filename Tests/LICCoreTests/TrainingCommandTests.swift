@@ -156,6 +156,63 @@ import Testing
         #expect(interfaces["lic.entropy.gaussian"] == "lic.entropy-model/3" && interfaces["lic.transform.gdn"] == "lic.transform/3")
     }
 
+    /// The built-in regularizers (examples/pipelines/mbt2018-mean-correlation.toml
+    /// and -conditional-entropy.toml, tiny): both terms are logged by name
+    /// with their signs, they change the trained weights, the conditional-
+    /// entropy source model is fitted (its zero-initialized last layer moves)
+    /// and kept beside the model, and `lic plugins` lists both with schemas.
+    @Test func builtInRegularizersTrainFromTheDescriptor() throws {
+        let data = try Self.imageFolder(count: 2, side: 128, offset: 60)
+        let work = try TestSupport.temporaryDirectory()
+        func tiny(_ name: String) throws -> String {
+            try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/\(name).toml", encoding: .utf8)
+                .replacingOccurrences(of: "channels = 128", with: "channels = 8")
+                .replacingOccurrences(of: "latent = 192", with: "latent = 12")
+        }
+        let plain = try tiny("mbt2018-mean")
+        let correlation = try tiny("mbt2018-mean-correlation")
+        let entropy = try tiny("mbt2018-mean-conditional-entropy").replacingOccurrences(of: "channels = 32", with: "channels = 4")
+        // Both regularizers in one descriptor: the base with each example's [[regularizer]] section.
+        func section(_ text: String) throws -> String { String(text[try #require(text.range(of: "[[regularizer]]")).lowerBound...]) }
+        let both = plain + "\n" + (try section(correlation)) + "\n" + (try section(entropy))
+        try plain.write(toFile: work + "/plain.toml", atomically: true, encoding: .utf8)
+        try both.write(toFile: work + "/both.toml", atomically: true, encoding: .utf8)
+        func train(_ descriptor: String, _ out: String) throws -> TestSupport.Outcome {
+            try TestSupport.run(lic, ["train", "--pipeline", work + "/" + descriptor, "--data", data, "--lambda", "0.01", "--out", work + "/" + out,
+                                      "--steps", "3", "--batch", "1", "--crop", "64", "--log-every", "1"])
+        }
+        let plainRun = try train("plain.toml", "plain"), bothRun = try train("both.toml", "both")
+        #expect(plainRun.status == 0 && bothRun.status == 0, "\(plainRun.stderr)\n\(bothRun.stderr)")
+        let log = try String(contentsOfFile: work + "/both/train.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(log.count == 3)
+        for line in log {
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let terms = try #require(record["terms"] as? [String: Double], "\(line)")
+            #expect(Set(terms.keys) == ["rate", "distortion", "correlation", "conditional-entropy"], "\(line)")
+            // The correlation term is a squared norm; the other is -H_hat, negative bits per pixel.
+            #expect(terms["correlation"]! > 0 && terms["conditional-entropy"]! < 0, "\(line)")
+        }
+        let plainWeights = try SafeTensorsFile.read(path: work + "/plain/weights.safetensors").tensors
+        let trained = try SafeTensorsFile.read(path: work + "/both/weights.safetensors").tensors
+        #expect(Set(trained.keys) == Set(plainWeights.keys), "the model's weights hold no regularizer parameter")
+        #expect(trained["analysis/0.weight"]!.values != plainWeights["analysis/0.weight"]!.values, "the terms changed the encoder")
+        #expect(trained["synthesis/0.weight"]!.values != plainWeights["synthesis/0.weight"]!.values, "the terms changed the decoder")
+        let own = try SafeTensorsFile.read(path: work + "/both/regularizers.safetensors").tensors
+        #expect(Set(own.keys) == Set((0..<3).flatMap { ["regularizer.conditional-entropy/\($0).weight", "regularizer.conditional-entropy/\($0).bias"] }),
+                "\(own.keys.sorted())")
+        #expect(own["regularizer.conditional-entropy/2.weight"].map { $0.values.contains { $0 != 0 } } == true, "the fit moved q's last layer")
+        let listing = try TestSupport.run(lic, ["plugins", "--json"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [String: Any])
+        let components = try #require(document["components"] as? [[String: Any]])
+        for (id, keys) in [("lic.regularizer.correlation", ["latent", "window", "border", "channels", "mask"]),
+                           ("lic.regularizer.conditional-entropy", ["channels", "layers", "kernel", "scale_bound", "unit", "context"])] {
+            let component = try #require(components.first { $0["id"] as? String == id }, "\(id) is not listed")
+            #expect(component["interface"] as? String == "lic.regularizer/1")
+            let names = (component["params"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            #expect(Set(keys).isSubset(of: names), "\(id): \(names)")
+        }
+    }
+
     @Test func trainingErrorsAreOneLine() throws {
         let work = try TestSupport.temporaryDirectory()
         let missing = try TestSupport.run(lic, ["train", "--pipeline", TestSupport.packageRoot + "/examples/pipelines/mbt2018-mean.toml",

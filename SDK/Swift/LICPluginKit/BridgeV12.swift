@@ -1,7 +1,7 @@
 import CLIC
 
 /// The C tables of the ABI 1.2 interfaces for Swift components
-/// (lic.transform/3, lic.entropy-model/3, lic.quantizer/2).
+/// (lic.transform/3, lic.entropy-model/3, lic.quantizer/2, lic.regularizer/1).
 extension Bridge {
     nonisolated(unsafe) static let transformV3Interface: UnsafeRawPointer = {
         let table = UnsafeMutablePointer<lic_transform_v3>.allocate(capacity: 1)
@@ -170,4 +170,44 @@ extension Bridge {
             }))
         return UnsafeRawPointer(table)
     }()
+
+    /// lic.regularizer/1 without fit_loss (the regularizer's own parameters,
+    /// if any, are trained jointly with the codec).
+    nonisolated(unsafe) static let regularizerInterface: UnsafeRawPointer = regularizerTable(alternating: false)
+    /// lic.regularizer/1 with fit_loss: alternating updates.
+    nonisolated(unsafe) static let alternatingRegularizerInterface: UnsafeRawPointer = regularizerTable(alternating: true)
+
+    /// Both tables share `loss`; the alternating one adds `fit_loss`. The
+    /// named tensors are borrowed for the call; each returned term is a new
+    /// reference for the host. Called from the training thread.
+    private static func regularizerTable(alternating: Bool) -> UnsafeRawPointer {
+        let table = UnsafeMutablePointer<lic_regularizer_v1>.allocate(capacity: 1)
+        table.initialize(to: lic_regularizer_v1(
+            struct_size: UInt32(MemoryLayout<lic_regularizer_v1>.size),
+            create: Bridge.create, destroy: Bridge.destroy,
+            loss: { instance, context, tensors, term, error in
+                reportingErrors(error) {
+                    let regularizer = try Bridge.object(instance, as: (any RegularizerComponent).self)
+                    guard let term else { throw PluginError(.invalidArgument, "loss: no output") }
+                    term.pointee = nil
+                    Bridge.give(try regularizer.loss(try Bridge.namedTensors(tensors), context: CallContext(context)), to: term)
+                }
+            },
+            fit_loss: alternating ? { instance, context, tensors, loss, error in
+                reportingErrors(error) {
+                    let regularizer = try Bridge.object(instance, as: (any AlternatingRegularizerComponent).self)
+                    guard let loss else { throw PluginError(.invalidArgument, "fit_loss: no output") }
+                    loss.pointee = nil
+                    if let value = try regularizer.fitLoss(try Bridge.namedTensors(tensors), context: CallContext(context)) { Bridge.give(value, to: loss) }
+                }
+            } : nil))
+        return UnsafeRawPointer(table)
+    }
+
+    static func namedTensors(_ set: UnsafePointer<lic_named_tensors>?) throws -> NamedTensors {
+        guard let set, set.pointee.struct_size >= UInt32(MemoryLayout<lic_named_tensors>.size) else {
+            throw PluginError(.invalidArgument, "missing or short lic_named_tensors")
+        }
+        return NamedTensors(set: set, ops: try ops())
+    }
 }

@@ -44,6 +44,14 @@ public struct NamedTensors {
         return Tensor(owning: handle, ops: ops)
     }
 
+    /// The tensor called `name`, or an error naming it and the tensors there are.
+    public func required(_ name: String, by component: String) throws -> Tensor {
+        guard let tensor = self[name] else {
+            throw PluginError(.invalidArgument, "\(component): the forward pass has no tensor '\(name)' (it has: \(names.sorted().joined(separator: ", ")))")
+        }
+        return tensor
+    }
+
     public var names: [String] {
         (0..<Int(set.pointee.count)).map { String(cString: set.pointee.entries[$0].name) }
     }

@@ -73,6 +73,26 @@ extension TrainableQuantizerComponent {
     public func levelSet(scope: AnyObject?) -> UInt32 { 0 }
 }
 
+/// "lic.regularizer/1": a term of the training loss, computed with host
+/// tensor ops from the forward pass's named tensors (`x`, `x_hat`, `y`,
+/// `y.means`, ...), so its gradient reaches the codec's parameters. Its own
+/// parameters, if any, are registered in `init` with group
+/// LIC_GROUP_REGULARIZER. Training only; called from the training thread.
+public protocol RegularizerComponent: AnyObject {
+    init(params: Params, host: Host) throws
+    /// The unweighted term, a scalar on the tape (the descriptor's `weight` multiplies it).
+    func loss(_ tensors: NamedTensors, context: CallContext) throws -> Tensor
+}
+
+/// A regularizer trained in alternation (the C table's fit_loss is set):
+/// each step the host first minimizes `fitLoss` over the regularizer's own
+/// parameters with the codec's tensors detached, then the codec's loss
+/// (with `loss`) with those parameters frozen.
+public protocol AlternatingRegularizerComponent: RegularizerComponent {
+    /// The fitting loss (a scalar), or nil to skip the fit this step.
+    func fitLoss(_ tensors: NamedTensors, context: CallContext) throws -> Tensor?
+}
+
 /// "lic.quantizer/1": values <-> integer symbols, with optional per-value means.
 public protocol QuantizerComponent: AnyObject {
     init(params: Params, host: Host) throws
@@ -120,6 +140,21 @@ public struct Component: @unchecked Sendable {
         _ type: T.Type, id: String, version: UInt32 = 1, description: String, params: [ParamSpec]) -> Component {
         Component(kind: LIC_KIND_ENTROPY_MODEL, interfaceID: LIC_INTERFACE_ENTROPY_MODEL_3,
                   interface: Bridge.entropyModelV3Interface, id: id, version: version, description: description,
+                  params: params, make: { try T(params: $0, host: $1) })
+    }
+
+    public static func regularizer<T: RegularizerComponent>(_ type: T.Type, id: String, version: UInt32 = 1,
+                                                            description: String, params: [ParamSpec]) -> Component {
+        Component(kind: LIC_KIND_REGULARIZER, interfaceID: LIC_INTERFACE_REGULARIZER_1,
+                  interface: Bridge.regularizerInterface, id: id, version: version, description: description,
+                  params: params, make: { try T(params: $0, host: $1) })
+    }
+
+    /// An alternating regularizer: the same interface with fit_loss set.
+    public static func regularizer<T: AlternatingRegularizerComponent>(_ type: T.Type, id: String, version: UInt32 = 1,
+                                                                       description: String, params: [ParamSpec]) -> Component {
+        Component(kind: LIC_KIND_REGULARIZER, interfaceID: LIC_INTERFACE_REGULARIZER_1,
+                  interface: Bridge.alternatingRegularizerInterface, id: id, version: version, description: description,
                   params: params, make: { try T(params: $0, host: $1) })
     }
 
