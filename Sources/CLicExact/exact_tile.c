@@ -125,3 +125,15 @@ const char *lic_exact_kernel_name(void) {
     if (!__atomic_load_n(&chosen, __ATOMIC_ACQUIRE)) choose();
     return __atomic_load_n(&chosen_name, __ATOMIC_RELAXED);
 }
+
+void lic_exact_pack_weights(const float *source, float *packed, size_t groups, size_t out_per_group, size_t in_per_group,
+                            size_t kernel_area, size_t group_stride, size_t out_stride, size_t in_stride) {
+    size_t blocks = (out_per_group + 15) / 16, per_block = in_per_group * kernel_area;
+    for (size_t g = 0; g < groups; g++)
+        for (size_t o = 0; o < out_per_group; o++) {
+            float *block = packed + ((g * blocks + o / 16) * per_block) * 16 + o % 16;
+            const float *w = source + g * group_stride + o * out_stride;
+            for (size_t i = 0; i < in_per_group; i++)
+                for (size_t k = 0; k < kernel_area; k++) block[(i * kernel_area + k) * 16] = w[i * in_stride + k];
+        }
+}

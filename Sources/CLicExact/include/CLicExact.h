@@ -20,6 +20,15 @@ typedef struct lic_exact_tap {
 void lic_exact_tile(const lic_exact_tap *taps, size_t count, const float *weights, const float *input,
                     const intptr_t bases[4], const float bias[16], float out[64]);
 
+/// Packs convolution weights for lic_exact_tile: per group and block of 16
+/// output channels, [input channel][kernel position][16 channels], zeros past
+/// the last channel. Weight (g, o, i, k) is at
+/// source[g * group_stride + o * out_stride + i * in_stride + k]; `packed`
+/// holds groups * ceil(out_per_group / 16) * in_per_group * kernel_area * 16
+/// floats, zeroed by the caller.
+void lic_exact_pack_weights(const float *source, float *packed, size_t groups, size_t out_per_group, size_t in_per_group,
+                            size_t kernel_area, size_t group_stride, size_t out_stride, size_t in_stride);
+
 /// The implementation lic_exact_tile uses: "avx2", "sse2" or "portable".
 const char *lic_exact_kernel_name(void);
 

@@ -60,10 +60,12 @@ enum ExactConvolution {
         var rows: Axis, columns: Axis
     }
 
-    /// dst [batch, groups * outPerGroup, outHeight, outWidth] = bias + gather;
-    /// `weight(group, out, in, ky, kx)` reads the caller's weight layout.
-    static func gather(_ s: Shape, src: UnsafePointer<Float>, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>,
-                       weight: (Int, Int, Int, Int, Int) -> Float) throws {
+    /// Where weight (group, out, in, kernel position) is: group * groupStride + out * outStride + in * inStride + position.
+    struct WeightLayout { var groupStride, outStride, inStride: Int }
+
+    /// dst [batch, groups * outPerGroup, outHeight, outWidth] = bias + gather.
+    static func gather(_ s: Shape, src: UnsafePointer<Float>, weights: UnsafePointer<Float>, layout: WeightLayout,
+                       bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>) throws {
         let (ph, pw) = (s.rows.padded, s.columns.padded)
         let inChannels = s.groups * s.inPerGroup, outChannels = s.groups * s.outPerGroup
         // The zero-padded input, all images and channels.
@@ -78,18 +80,8 @@ enum ExactConvolution {
         let kernelArea = s.kernelHeight * s.kernelWidth, perBlock = s.inPerGroup * kernelArea
         let blocks = (s.outPerGroup + blockChannels - 1) / blockChannels
         let packed = try TensorStorage(count: s.groups * blocks * perBlock * blockChannels)
-        for g in 0..<s.groups {
-            for o in 0..<s.outPerGroup {
-                let block = packed.pointer + ((g * blocks + o / blockChannels) * perBlock) * blockChannels + o % blockChannels
-                for i in 0..<s.inPerGroup {
-                    for ky in 0..<s.kernelHeight {
-                        for kx in 0..<s.kernelWidth {
-                            block[((i * s.kernelHeight + ky) * s.kernelWidth + kx) * blockChannels] = weight(g, o, i, ky, kx)
-                        }
-                    }
-                }
-            }
-        }
+        lic_exact_pack_weights(weights, packed.pointer, s.groups, s.outPerGroup, s.inPerGroup, kernelArea,
+                               layout.groupStride, layout.outStride, layout.inStride)
         // Tap lists per (row phase, column phase), in the fixed summation order.
         var tapLists: [[Int: [Tap]]] = []
         for rowTaps in s.rows.taps {
@@ -166,9 +158,8 @@ enum ExactConvolution {
                           rows: .convolution(input: g.inHeight, output: g.outHeight, kernel: kh, stride: g.strideH, padLow: g.padTop),
                           columns: .convolution(input: g.inWidth, output: g.outWidth, kernel: kw, stride: g.strideW, padLow: g.padLeft))
         // [OC, IC/groups, kH, kW]
-        try gather(shape, src: src, bias: bias, dst: dst) { group, o, i, ky, kx in
-            weights[(((group * outPer + o) * inPer + i) * kh + ky) * kw + kx]
-        }
+        try gather(shape, src: src, weights: weights, layout: WeightLayout(groupStride: outPer * inPer * kh * kw, outStride: inPer * kh * kw,
+                                                                           inStride: kh * kw), bias: bias, dst: dst)
     }
 
     /// Exact `TransposedConvolution.forward`.
@@ -180,8 +171,7 @@ enum ExactConvolution {
                           rows: .transposed(input: g.inHeight, output: g.outHeight, kernel: kh, stride: g.strideH, padLow: g.padTop),
                           columns: .transposed(input: g.inWidth, output: g.outWidth, kernel: kw, stride: g.strideW, padLow: g.padLeft))
         // [IC, OC/groups, kH, kW]
-        try gather(shape, src: src, bias: bias, dst: dst) { group, o, i, ky, kx in
-            weights[(((group * inPer + i) * outPer + o) * kh + ky) * kw + kx]
-        }
+        try gather(shape, src: src, weights: weights, layout: WeightLayout(groupStride: inPer * outPer * kh * kw, outStride: kh * kw,
+                                                                           inStride: outPer * kh * kw), bias: bias, dst: dst)
     }
 }
