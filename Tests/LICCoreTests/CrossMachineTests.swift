@@ -18,17 +18,20 @@ import Testing
     static let pipelines: [(name: String, quantizer: String)] = [
         ("bmshj2018-factorized", ""), ("bmshj2018-hyperprior", ""), ("mbt2018-mean", ""), ("mbt2018-checkerboard", ""),
         ("mbt2018-mean", "\n[quantizer]\nplugin = \"lic.quantizer.tcq\"\nstates = 8\n"),  // trellis-coded
+        ("channelwise-power", ""),
     ]
 
     /// Every learned pipeline, untrained and small: the coding paths (factorized tables, Gaussian scales, checkerboard
-    /// contexts, trellis level sets) under both instruction sets.
-    @Test(arguments: 0..<5)
+    /// contexts, trellis level sets, channel-wise slices with LRP) under both instruction sets.
+    @Test(arguments: 0..<6)
     func filesDecodeUnderAnotherInstructionSetAndThreadCount(_ index: Int) throws {
         let (name, quantizer) = Self.pipelines[index]
+        // The channel-wise model's power:1.7:5 slices need more than 24 channels (40: 1, 3, 7, 11, 18).
+        let m = name.hasPrefix("channelwise") ? 40 : 24
         let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/\(name).toml", encoding: .utf8)
             .replacingOccurrences(of: "channels = 128", with: "channels = 16")
-            .replacingOccurrences(of: "latent = 192", with: "latent = 24")
-            .replacingOccurrences(of: "channels = 192", with: "channels = 24") + quantizer
+            .replacingOccurrences(of: "latent = 192", with: "latent = \(m)")
+            .replacingOccurrences(of: "channels = 192", with: "channels = \(m)") + quantizer
         let codec = try Codec(descriptor: PipelineDescriptor.parse(text, source: "\(name).toml", baseDirectory: nil))
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
