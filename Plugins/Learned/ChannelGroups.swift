@@ -5,7 +5,8 @@ import LICPluginKit
 ///   "even:S"     S equal slices (Minnen & Singh 2020: even:10), M % S == 0
 ///   "elic"       ELIC's [16, 16, 32, 64, M - 128], M > 128
 ///   "power:K:S"  sizes proportional to [1^K, 2^K, ..., S^K] (the CCA paper):
-///                floor(M * p_i / sum p), the remainder added to the last slice
+///                floor(M * p_i / sum p), the remainder added to the last slice;
+///                a slice that would get no channel (small M) gets one
 ///   "a,b,c,..."  an explicit list summing to M
 /// Every slice must hold at least one channel.
 enum ChannelGroups {
@@ -42,12 +43,14 @@ enum ChannelGroups {
         throw fail("gives slice \(empty) \(sizes[empty]) channels for latent \(m) (sizes \(sizes)); use fewer slices or more channels")
     }
 
-    /// floor(M * i^K / sum) per slice, the remainder to the last. Portable
+    /// floor(M * i^K / sum) per slice (at least 1), the remainder to the last.
+    /// The minimum keeps S slices for small test models (M = 16 gives 1, 1, 2,
+    /// 4, 8); from M = 37 on (K = 1.7, S = 5) no slice needs it. Portable
     /// exp/log: the sizes fix the weights' shapes, so every machine must agree.
     static func power(_ k: Double, slices s: Int, latent m: Int) -> [Int] {
         let weights = (1...s).map { k == 0 || $0 == 1 ? 1.0 : PortableMath.exp(k * PortableMath.log(Double($0))) }
         let total = weights.reduce(0, +)
-        var sizes = weights.map { Int((Double(m) * $0 / total).rounded(.down)) }
+        var sizes = weights.map { max(1, Int((Double(m) * $0 / total).rounded(.down))) }
         sizes[s - 1] += m - sizes.reduce(0, +)
         return sizes
     }

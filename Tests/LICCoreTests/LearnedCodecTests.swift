@@ -6,10 +6,8 @@ import Testing
 /// Learned pipelines from the shipped descriptors, shrunk to test sizes:
 /// forward, training steps, coding real bytes, model directories.
 @Suite struct LearnedCodecTests {
-    /// An example descriptor with N and M replaced by small sizes (M = 40 for the channel-wise model: its power:1.7:5
-    /// slices need at least 1 + 2 + 4 + 6 + 12 channels; 40 gives 1, 3, 7, 11, 18).
-    static func tiny(_ name: String, n: Int = 8, m: Int? = nil) throws -> Codec {
-        let m = m ?? (name.hasPrefix("channelwise") ? 40 : 12)
+    /// An example descriptor with N and M replaced by small sizes.
+    static func tiny(_ name: String, n: Int = 8, m: Int = 12) throws -> Codec {
         let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/\(name).toml", encoding: .utf8)
             .replacingOccurrences(of: "channels = 128", with: "channels = \(n)")
             .replacingOccurrences(of: "latent = 192", with: "latent = \(m)")
