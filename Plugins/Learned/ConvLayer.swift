@@ -2,7 +2,7 @@ import CLIC
 import LICPluginKit
 
 /// One convolution (or transposed convolution) with bias, registered as
-/// "<index>.weight" / "<index>.bias" with PyTorch's default initialization
+/// "<prefix><index>.weight" / "<prefix><index>.bias" with PyTorch's default initialization
 /// U(-1/sqrt(fan_in), ...) (a transposed conv's fan_in is out * k * k).
 /// Padding k/2; a transposed conv adds output padding stride - 1, so
 /// stride s maps H to H*s exactly (CompressAI's conv / deconv helpers).
@@ -16,13 +16,14 @@ struct ConvLayer {
     let outChannels: Int
 
     init(index: Int, from cin: Int, to cout: Int, kernel: Int, stride: Int, transposed: Bool, seed: UInt64, host: Host,
-         group: lic_parameter_group = LIC_GROUP_MAIN) throws {
+         group: lic_parameter_group = LIC_GROUP_MAIN, prefix: String = "") throws {
         let fanIn = Float((transposed ? cout : cin) * kernel * kernel)
         let shape = transposed ? [cin, cout, kernel, kernel] : [cout, cin, kernel, kernel]
         // The host mixes the parameter's full name into the seed, so layers never share initial values.
-        weight = try host.parameter("\(index).weight", shape: shape, initializer: LIC_INIT_KAIMING_UNIFORM, a: fanIn, seed: seed,
-                                group: group)
-        bias = try host.parameter("\(index).bias", shape: [cout], initializer: LIC_INIT_KAIMING_UNIFORM, a: fanIn, seed: seed, group: group)
+        weight = try host.parameter("\(prefix)\(index).weight", shape: shape, initializer: LIC_INIT_KAIMING_UNIFORM, a: fanIn, seed: seed,
+                                    group: group)
+        bias = try host.parameter("\(prefix)\(index).bias", shape: [cout], initializer: LIC_INIT_KAIMING_UNIFORM, a: fanIn, seed: seed,
+                                  group: group)
         (self.kernel, self.stride, self.transposed, inChannels, outChannels) = (kernel, stride, transposed, cin, cout)
     }
 

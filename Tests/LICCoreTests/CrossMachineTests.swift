@@ -18,11 +18,12 @@ import Testing
     static let pipelines: [(name: String, quantizer: String)] = [
         ("bmshj2018-factorized", ""), ("bmshj2018-hyperprior", ""), ("mbt2018-mean", ""), ("mbt2018-checkerboard", ""),
         ("mbt2018-mean", "\n[quantizer]\nplugin = \"lic.quantizer.tcq\"\nstates = 8\n"),  // trellis-coded
+        ("channelwise-power", ""),
     ]
 
     /// Every learned pipeline, untrained and small: the coding paths (factorized tables, Gaussian scales, checkerboard
-    /// contexts, trellis level sets) under both instruction sets.
-    @Test(arguments: 0..<5)
+    /// contexts, trellis level sets, channel-wise slices with LRP) under both instruction sets.
+    @Test(arguments: 0..<6)
     func filesDecodeUnderAnotherInstructionSetAndThreadCount(_ index: Int) throws {
         let (name, quantizer) = Self.pipelines[index]
         let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/\(name).toml", encoding: .utf8)

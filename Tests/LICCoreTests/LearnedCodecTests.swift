@@ -15,7 +15,7 @@ import Testing
         return try Codec(descriptor: PipelineDescriptor.parse(text, source: "\(name).toml", baseDirectory: nil))
     }
 
-    @Test(arguments: ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018-checkerboard"])
+    @Test(arguments: ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018-checkerboard", "channelwise-power"])
     func codesAndDecodesExactly(_ name: String) throws {
         let model = try Self.tiny(name)
         let image = try TestSupport.syntheticImage(width: 70, height: 37, channels: 3)
@@ -34,7 +34,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["mbt2018-mean", "mbt2018-checkerboard"])
+    @Test(arguments: ["mbt2018-mean", "mbt2018-checkerboard", "channelwise-power"])
     func trainingStepsLowerTheLoss(_ name: String) throws {
         let model = try Self.tiny(name)
         let x = try Tensor.uniformNoise(shape: [2, 3, 64, 64], seed: 3, low: 0, high: 1)

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import LICCore
+
+/// lic.entropy.channelwise: every kind of slice grouping codes and decodes
+/// exactly; the grouping arithmetic (read back from the weights' shapes) and
+/// its errors.
+@Suite struct ChannelWiseTests {
+    /// The channel-wise example at N = 8 and latent `m`, with `groups`, LRP on or off and `max_support`.
+    static func model(groups: String, m: Int, lrp: Bool = true, maxSupport: Int = 5) throws -> Codec {
+        try Codec(descriptor: PipelineDescriptor.parse(try text(groups: groups, m: m, lrp: lrp, maxSupport: maxSupport),
+                                                       source: "channelwise.toml", baseDirectory: nil))
+    }
+
+    static func text(groups: String, m: Int, lrp: Bool = true, maxSupport: Int = 5) throws -> String {
+        try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/channelwise-power.toml", encoding: .utf8)
+            .replacingOccurrences(of: "channels = 128", with: "channels = 8")
+            .replacingOccurrences(of: "latent = 192", with: "latent = \(m)")
+            .replacingOccurrences(of: "groups = \"power:1.7:5\"", with: "groups = \"\(groups)\"")
+            .replacingOccurrences(of: "lrp = true", with: "lrp = \(lrp)")
+            .replacingOccurrences(of: "max_support = 5", with: "max_support = \(maxSupport)")
+    }
+
+    /// The slice sizes the model built: the output channels of each slice's mean network.
+    static func slices(_ codec: Codec) -> [Int] {
+        (0...).lazy.map { codec.store.parameter("entropy/cc_mean_transforms.\($0).8.bias")?.shape[0] }
+            .prefix { $0 != nil }.map { $0! }
+    }
+
+    @Test(arguments: [("power:1.7:5", 40, true, 5), ("even:3", 12, true, 5), ("elic", 136, true, 5), ("4,2,6", 12, false, 1),
+                      ("even:4", 12, true, 2)])
+    func everyGroupingCodesAndDecodesExactly(_ groups: String, _ m: Int, _ lrp: Bool, _ maxSupport: Int) throws {
+        let model = try Self.model(groups: groups, m: m, lrp: lrp, maxSupport: maxSupport)
+        // An untrained analysis gives latents that all round to the means; larger ones give every slice symbols to code.
+        for name in ["analysis/6.weight", "analysis/6.bias"] {
+            try #require(model.store.parameter(name)).withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= 40 } }
+        }
+        model.weightsChanged()
+        let image = try TestSupport.syntheticImage(width: 70, height: 37, channels: 3)
+        let started = Date()
+        let encoded = try model.encode(image)
+        let encoding = Date().timeIntervalSince(started)
+        let decoded = try model.decode(encoded.bytes, source: "\(groups).lic")
+        print("channelwise \(groups) M=\(m): \(encoded.bytes.count) bytes, encode \(encoding) s, decode \(Date().timeIntervalSince(started) - encoding) s")
+        #expect(decoded == encoded.reconstruction)
+        // LRP networks exist exactly when asked for.
+        #expect((model.store.parameter("entropy/lrp_transforms.0.0.weight") != nil) == lrp)
+        // All slices go into one stream (after the hyperprior's): five streams would cost five length fields and CRCs.
+        let streams = try Container(parsing: encoded.bytes).streams
+        #expect(streams.count == 2)
+        #expect(streams.last!.bytes.count > 4 * m, "\(streams.last!.bytes.count) bytes for the slices")
+    }
+
+    /// A coarser uniform quantizer (the coder picks tables by scale in steps) codes exactly; a trellis is refused by name.
+    @Test func quantizers() throws {
+        let image = try TestSupport.syntheticImage(width: 40, height: 24, channels: 3)
+        let coarse = try Codec(descriptor: PipelineDescriptor.parse(
+            try Self.text(groups: "even:3", m: 12) + "\n[quantizer]\nplugin = \"lic.quantizer.uniform\"\nstep = 2\n", source: "c.toml", baseDirectory: nil))
+        let encoded = try coarse.encode(image)
+        #expect(try coarse.decode(encoded.bytes, source: "c.lic") == encoded.reconstruction)
+        let trellis = try Codec(descriptor: PipelineDescriptor.parse(
+            try Self.text(groups: "even:3", m: 12) + "\n[quantizer]\nplugin = \"lic.quantizer.tcq\"\n", source: "t.toml", baseDirectory: nil))
+        let error = #expect(throws: LICError.self) { try trellis.encode(image) }
+        #expect(error?.message.contains("lic.entropy.channelwise codes with a stateless quantizer") == true, "\(String(describing: error))")
+    }
+
+    @Test func groupingArithmetic() throws {
+        #expect(Self.slices(try Self.model(groups: "power:1.7:5", m: 320, lrp: false)) == [8, 28, 56, 92, 136])
+        #expect(Self.slices(try Self.model(groups: "power:1.7:5", m: 192, lrp: false)) == [5, 16, 33, 55, 83])
+        #expect(Self.slices(try Self.model(groups: "power:1.7:5", m: 40, lrp: false)) == [1, 3, 7, 11, 18])
+        // Small latents: a slice with no channel gets one, the last gives it up.
+        #expect(Self.slices(try Self.model(groups: "power:1.7:5", m: 16, lrp: false)) == [1, 1, 2, 4, 8])
+        #expect(Self.slices(try Self.model(groups: "power:1.7:5", m: 24, lrp: false)) == [1, 2, 4, 6, 11])
+        #expect(Self.slices(try Self.model(groups: "power:0:3", m: 10, lrp: false)) == [3, 3, 4])
+        #expect(Self.slices(try Self.model(groups: "elic", m: 192, lrp: false)) == [16, 16, 32, 64, 64])
+        #expect(Self.slices(try Self.model(groups: "even:10", m: 320, lrp: false)) == Array(repeating: 32, count: 10))
+        #expect(Self.slices(try Self.model(groups: "16, 16,32", m: 64, lrp: false)) == [16, 16, 32])
+        // The networks see the first max_support slices: slice 3's mean network reads M + 4 + 4 channels with max_support 2.
+        let support = try Self.model(groups: "even:4", m: 16, lrp: true, maxSupport: 2)
+        #expect(support.store.parameter("entropy/cc_mean_transforms.3.0.weight")?.shape[1] == 24)
+        #expect(support.store.parameter("entropy/lrp_transforms.3.0.weight")?.shape[1] == 28)
+    }
+
+    @Test(arguments: [
+        ("even:5", 12, "does not divide latent 12"), ("even:0", 12, "slice count S >= 1"), ("elic", 128, "needs latent > 128"),
+        ("power:1.7:6", 5, "1 <= S <= latent"), ("power:x:5", 40, "is not power:K:S"), ("power:1.7", 40, "is not power:K:S"),
+        ("4,4,5", 12, "sums to 13, not latent 12"), ("4,,8", 12, "is none of"), ("12,0", 12, "gives slice 1 0 channels"),
+        ("uneven:3", 12, "is none of"),
+    ])
+    func badGroupsAreRefusedNamingTheParameter(_ groups: String, _ m: Int, _ message: String) throws {
+        let error = #expect(throws: LICError.self) { try Self.model(groups: groups, m: m) }
+        #expect(error?.message.contains("groups \"\(groups)\"") == true && error?.message.contains(message) == true,
+                "\(String(describing: error))")
+    }
+}
