@@ -12,6 +12,10 @@ enum TensorOpsTable {
     }
 
     @TaskLocal static var parameterScope: Scope?
+    /// Set while building a pipeline embedded in a file: such a pipeline is
+    /// weightless, so a component asking for a parameter is refused before
+    /// anything is allocated (a small file cannot make the decoder build weights).
+    @TaskLocal static var refusesParameters = false
 
     static func handle(_ tensor: Tensor) -> OpaquePointer {
         OpaquePointer(Unmanaged.passRetained(tensor).toOpaque())
@@ -233,6 +237,9 @@ extension TensorOpsTable {
             throw TensorError.invalidArgument("parameter: only valid while the host creates a component")
         }
         guard let name else { throw TensorError.invalidArgument("parameter: NULL name") }
+        guard !refusesParameters else {
+            throw TensorError.invalidArgument("parameter '\(String(cString: name))': a pipeline embedded in a file cannot have weights")
+        }
         let shape = try shape(rank, dims)
         let count = shape.reduce(1, *)
         let fullName = scope.prefix + "/" + String(cString: name)
