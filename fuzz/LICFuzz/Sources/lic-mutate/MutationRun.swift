@@ -30,6 +30,8 @@ struct MutationRun {
     let file: [UInt8]
     let mutants: Int
     let crashFile: String
+    /// Where silent and unchanged decodes are written (with the original), if set.
+    var dumpDirectory: String?
 
     /// The tally of each damage, in `Damage.allCases` order (skipped ones absent).
     func run(seed: UInt64) throws -> [(Damage, Tally)] {
@@ -47,7 +49,13 @@ struct MutationRun {
                 FileManager.default.createFile(atPath: crashFile, contents: Data(bytes))
                 tally.mutants += 1
                 switch harness.decode(bytes, maxPixels: Image.maxPixels) {
-                case .success(let image): if image == original { tally.unchanged += 1 } else { tally.silent += 1 }
+                case .success(let image):
+                    if image == original { tally.unchanged += 1 } else { tally.silent += 1 }
+                    if let dumpDirectory {
+                        let stem = dumpDirectory + "/" + harness.name.split(separator: "/").joined(separator: "_")
+                        FileManager.default.createFile(atPath: stem + ".lic", contents: Data(file))
+                        FileManager.default.createFile(atPath: stem + "-\(damage.rawValue)-\(tally.mutants).lic", contents: Data(bytes))
+                    }
                 case .failure(let error):
                     tally.refused += 1
                     if "\(error)".contains("did not end cleanly") { tally.refusedAtEnd += 1 }

@@ -9,16 +9,19 @@ import LICFuzzSupport
 // of how the damage ended: refused, decoded silently to another image, or
 // decoded unchanged. Exit status 1 when any stream damage decoded silently.
 //
-//   lic-mutate [--mutants N] [--seed S] [--image PNG] [--model DIR]... [--pipeline NAME]...
+//   lic-mutate [--mutants N] [--seed S] [--image PNG] [--model DIR]... [--pipeline NAME]... [--dump DIR]
+//
+// --dump DIR writes each file and its damaged copies that decoded without an error.
 
-let usage = "usage: lic-mutate [--mutants N] [--seed S] [--image PNG] [--model DIR]... [--pipeline NAME]..."
+let usage = "usage: lic-mutate [--mutants N] [--seed S] [--image PNG] [--model DIR]... [--pipeline NAME]... [--dump DIR]"
 var mutants = 200
 var seed: UInt64 = 1
 var imagePath: String?
 var models: [String] = []
 var pipelines: [FuzzPipeline] = []
+var dumpDirectory: String?
 var arguments = CommandLine.arguments.dropFirst()
-func value() -> String {
+@MainActor func value() -> String {
     guard let next = arguments.popFirst() else { FileHandle.standardError.write(Data("\(usage)\n".utf8)); exit(2) }
     return next
 }
@@ -28,6 +31,7 @@ while let argument = arguments.popFirst() {
     case "--seed": seed = UInt64(value()) ?? seed
     case "--image": imagePath = value()
     case "--model": models.append(value())
+    case "--dump": dumpDirectory = value()
     case "--pipeline":
         let name = value()
         guard let pipeline = FuzzPipeline(rawValue: name) else {
@@ -52,7 +56,8 @@ do {
     for harness in harnesses {
         let file = try harness.codec.encode(image).bytes
         let start = Date()
-        let results = try MutationRun(harness: harness, file: file, mutants: mutants, crashFile: crashFile).run(seed: seed)
+        let results = try MutationRun(harness: harness, file: file, mutants: mutants, crashFile: crashFile,
+                                      dumpDirectory: dumpDirectory).run(seed: seed)
         for (damage, tally) in results {
             print("| \(harness.name) (\(file.count) B) | \(damage.rawValue) | \(tally.mutants) | \(tally.refused) | \(tally.refusedAtEnd) | \(tally.silent) | \(tally.unchanged) |")
             if damage.isStreamDamage { streamTotal.add(tally) } else { geometryTotal.add(tally) }
