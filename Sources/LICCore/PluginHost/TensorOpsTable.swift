@@ -241,7 +241,6 @@ extension TensorOpsTable {
             throw TensorError.invalidArgument("parameter '\(String(cString: name))': a pipeline embedded in a file cannot have weights")
         }
         let shape = try shape(rank, dims)
-        let count = shape.reduce(1, *)
         let fullName = scope.prefix + "/" + String(cString: name)
         // Mix the full name into the seed: two stages with the same layer index
         // (and the plugin's same seed) must not start from identical weights.
@@ -253,8 +252,9 @@ extension TensorOpsTable {
         case LIC_INIT_UNIFORM: initial = .uniform(low: a, high: b, seed: seed)
         case LIC_INIT_KAIMING_UNIFORM: initial = .kaimingUniform(fanIn: Int(a), seed: seed)
         case LIC_INIT_VALUES:
-            guard let values else { throw TensorError.invalidArgument("parameter: LIC_INIT_VALUES without values") }
-            initial = .values(Array(UnsafeBufferPointer(start: values, count: count)))
+            // Allocated (fallibly) as zeros, then filled from the plugin's values below.
+            guard values != nil else { throw TensorError.invalidArgument("parameter: LIC_INIT_VALUES without values") }
+            initial = .zeros
         default: throw TensorError.invalidArgument("parameter: unknown initializer \(initializer.rawValue)")
         }
         let parameterGroup: ParameterStore.Group
@@ -264,7 +264,11 @@ extension TensorOpsTable {
         case LIC_GROUP_REGULARIZER: parameterGroup = .regularizer
         default: throw TensorError.invalidArgument("parameter: unknown group \(group.rawValue)")
         }
-        return try scope.store.register(fullName, shape: shape, initializer: initial, group: parameterGroup)
+        let tensor = try scope.store.register(fullName, shape: shape, initializer: initial, group: parameterGroup)
+        if let values, initializer == LIC_INIT_VALUES {
+            tensor.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: values, count: $0.count) }
+        }
+        return tensor
     }
 }
 
