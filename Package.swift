@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "lic-plugin-learned", type: .dynamic, targets: ["LICLearnedPlugin"]),
         // For third-party plugins written in Swift.
         .library(name: "LICPluginKit", targets: ["LICPluginKit"]),
+        // The host library, for the fuzz harnesses (fuzz/Package.swift).
+        .library(name: "LICCore", targets: ["LICCore", "LICTensor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

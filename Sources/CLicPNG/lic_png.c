@@ -26,9 +26,13 @@ typedef struct {
     size_t errlen;
     FILE *fp;              /* file I/O, or NULL for memory input */
     const uint8_t *data;   /* memory input */
-    size_t size;
+    size_t size;           /* memory input's size, or a file's (0: unknown) */
     size_t pos;
 } lic_io;
+
+/* Deflate outputs at most 258 bytes per 2 bits of input (a length-258 match
+ * with 1-bit codes), so zlib data of n bytes inflates to at most 1032 n. */
+#define LIC_PNG_MAX_INFLATE_RATIO 1032u
 
 /* ---- messages ------------------------------------------------------- */
 
@@ -172,6 +176,20 @@ static int decode_png(lic_io *io, uint32_t *width, uint32_t *height,
         png_error(png, msg);
     }
 
+    /* The image data (all of it, in any interlacing) holds at least
+     * h * (rowbytes - 1) bytes once inflated; input too short to inflate to
+     * that is truncated, so a few bytes cannot make us allocate a full-size
+     * image before libpng finds out. */
+    size_t raw_rowbytes = png_get_rowbytes(png, info);
+    if (io->size > 0 && raw_rowbytes > 1 &&
+        (uint64_t)h * (raw_rowbytes - 1) > (uint64_t)io->size * LIC_PNG_MAX_INFLATE_RATIO) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "truncated data: %llu bytes cannot hold the pixels of a %lux%lu image",
+                 (unsigned long long)io->size, (unsigned long)w, (unsigned long)h);
+        png_error(png, msg);
+    }
+
     /* Normalise to 8-bit gray, RGB or RGBA. */
     int has_trns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
     if (color == PNG_COLOR_TYPE_PALETTE)
@@ -256,7 +274,9 @@ int lic_png_read_file(const char *path,
     } else if (check_signature(sig, got, errbuf, errlen) != 0) {
         rc = -1;
     } else {
-        lic_io io = { errbuf, errlen, fp, NULL, 0, 0 };
+        struct stat st;
+        size_t size = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
+        lic_io io = { errbuf, errlen, fp, NULL, size, 0 };
         rc = decode_png(&io, width, height, channels, pixels);
     }
     fclose(fp);

@@ -37,10 +37,75 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: marker), "the library was loaded")
     }
 
+    /// A file whose embedded pipeline is `text`, with the model id recomputed
+    /// to match it (what a forger would do; damage would not).
+    static func forged(_ container: Container, pipeline text: String) -> Container {
+        var forged = container
+        forged.streams[0].bytes = Array(text.utf8)
+        forged.modelID = Array(Codec.identity(canonicalText: text, parameters: []).prefix(Container.modelIDSize))
+        return forged
+    }
+
     @Test func aNonCanonicalEmbeddedPipelineIsRefused() throws {
+        let container = try Self.validContainer()
+        let text = "# comment\n" + String(decoding: container.streams[0].bytes, as: UTF8.self)
+        #expect(try decodeError(Self.forged(container, pipeline: text)).contains("not in canonical form"))
+    }
+
+    @Test func aDamagedEmbeddedPipelineIsRefusedBeforeItsComponentsAreMade() throws {
         var container = try Self.validContainer()
-        container.streams[0].bytes = Array("# comment\n".utf8) + container.streams[0].bytes
-        #expect(try decodeError(container).contains("not in canonical form"))
+        let text = String(decoding: container.streams[0].bytes, as: UTF8.self)
+        container.streams[0].bytes = Array(text.replacingOccurrences(of: "step = 0.", with: "step = 1.").utf8)
+        #expect(container.streams[0].bytes != Array(text.utf8))
+        #expect(try decodeError(container).contains("does not match the file's model id"))
+    }
+
+    /// An embedded learned pipeline with 1024-channel layers would make the
+    /// decoder allocate gigabytes of weights before refusing it: its first
+    /// parameter is refused instead.
+    @Test func anEmbeddedPipelineCannotMakeTheDecoderBuildWeights() throws {
+        let container = try Self.validContainer()
+        let text = """
+            format = 1
+            name = "forged"
+            [analysis]
+            plugin = "lic.transform.gdn"
+            channels = 1024
+            latent = 1024
+            [entropy]
+            plugin = "lic.entropy.laplace"
+            [synthesis]
+            plugin = "lic.transform.gdn"
+            channels = 1024
+            latent = 1024
+            inverse = true
+
+            """
+        let message = try decodeError(Self.forged(container, pipeline: text))
+        #expect(message.contains("cannot have weights"), "\(message)")
+    }
+
+    /// Coded streams damaged with valid checksums (the CRC is recomputed on
+    /// serializing): every damage is refused, none decodes to another image.
+    @Test func damagedStreamsWithValidChecksumsAreRefused() throws {
+        let valid = try Self.validContainer()
+        var random = SplitMix64(state: 11)
+        for trial in 0..<64 {
+            var damaged = valid
+            var bytes = damaged.streams[1].bytes
+            switch trial % 4 {
+            case 0: bytes[Int(random.next() % UInt64(bytes.count))] ^= UInt8(1) << UInt8(random.next() % 8)
+            case 1: bytes.removeLast(1 + Int(random.next() % 8))
+            case 2: bytes += [UInt8](repeating: 0, count: 4)
+            default: bytes[Int(random.next() % UInt64(bytes.count))] &+= 1
+            }
+            damaged.streams[1].bytes = bytes
+            let message = try decodeError(damaged)
+            #expect(message != "decoded", "trial \(trial) decoded silently")
+        }
+        var extended = valid
+        extended.streams[1].bytes += [0, 0, 0, 0]
+        #expect(try decodeError(extended).contains("did not end cleanly"))
     }
 
     @Test func streamsMustBeInTheirPlace() throws {

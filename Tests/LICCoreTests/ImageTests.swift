@@ -188,6 +188,31 @@ private func pseudoRandomImage(width: Int, height: Int, channels: Int, seed: UIn
         }
     }
 
+    /// A PNG chunk: length, type, data, CRC-32 (ISO 3309, as PNG uses it).
+    static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        let body = Array(type.utf8) + data
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in body {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        func be(_ v: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> UInt32($0)) } }
+        return be(UInt32(data.count)) + body + be(~crc)
+    }
+
+    /// A 66-byte file declaring 8192 x 8192 RGB pixels is refused before the
+    /// 192 MiB image is allocated: its bytes cannot inflate to that much.
+    @Test func aDeclaredSizeTheBytesCannotHoldIsRefusedBeforeAllocating() throws {
+        let ihdr: [UInt8] = [0, 0, 0x20, 0, 0, 0, 0x20, 0, 8, 2, 0, 0, 0]
+        let bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Self.chunk("IHDR", ihdr)
+            + Self.chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + Self.chunk("IEND", [])
+        let message = readError(data: bytes, name: "huge.png")?.description ?? ""
+        #expect(message.contains("cannot hold the pixels of a 8192x8192 image"), "\(message)")
+        let path = try TestSupport.temporaryDirectory() + "/huge.png"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: ImageError.self) { try PNGFile.read(path: path) }
+    }
+
     @Test func writeFailureNamesFile() throws {
         let image = try Image(width: 2, height: 2, channels: 1, filledWith: 7)
         let path = "/nonexistent-lic-dir/out.png"

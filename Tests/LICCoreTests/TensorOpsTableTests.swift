@@ -114,6 +114,33 @@ import LICTensor
         }
     }
 
+    /// A plugin registering a parameter whose shape overflows, or is over the
+    /// allocation limit, gets an error status back for every initializer:
+    /// no trap on the element count, no abort allocating the initial values.
+    @Test func aHugeParameterIsAnErrorNotAnAbort() throws {
+        let saved = TensorMemory.maxAllocationBytes
+        TensorMemory.maxAllocationBytes = 1 << 30
+        defer { TensorMemory.maxAllocationBytes = saved }
+        let store = ParameterStore()
+        let one: [Float] = [1]
+        try TensorOpsTable.$parameterScope.withValue(.init(store: store, prefix: "stage")) {
+            for initializer in [LIC_INIT_ZEROS, LIC_INIT_CONSTANT, LIC_INIT_UNIFORM, LIC_INIT_KAIMING_UNIFORM, LIC_INIT_VALUES] {
+                let overflow: [Int64] = [1 << 40, 1 << 40]
+                let refused = failure { ops.parameter("w", 2, overflow, initializer, 0, 1, 0, one, LIC_GROUP_MAIN, $0, $1) }
+                #expect(refused.status == LIC_ERROR_INVALID_ARGUMENT && refused.fills == 1 && refused.out == nil, "\(refused.message)")
+                let tooLarge: [Int64] = [1 << 29]
+                let result = failure { ops.parameter("w", 1, tooLarge, initializer, 0, 1, 0, one, LIC_GROUP_MAIN, $0, $1) }
+                #expect(result.status == LIC_ERROR_OUT_OF_MEMORY && result.fills == 1 && result.out == nil, "\(result.message)")
+            }
+            // The values of LIC_INIT_VALUES land in the parameter.
+            var weight: OpaquePointer?
+            try expectOK { ops.parameter("v", 1, [3], LIC_INIT_VALUES, 0, 0, 0, [1, 2, 3], LIC_GROUP_MAIN, &weight, $0) }
+            #expect(try TensorOpsTable.tensor(weight).values == [1, 2, 3])
+            ops.release(weight)
+        }
+        #expect(store.all.map(\.name) == ["stage/v"])
+    }
+
     @Test func parametersRegisterUnderTheStageAndReceiveGradients() throws {
         let store = ParameterStore()
         var weight: OpaquePointer?

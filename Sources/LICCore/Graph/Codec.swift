@@ -229,16 +229,21 @@ public final class Codec {
     /// SHA-256 of the canonical descriptor and every model parameter (name, shape, values), in name order.
     public func modelID() -> [UInt8] {
         if let id = identityLock.withLock({ cachedID }) { return id }
+        let id = Self.identity(canonicalText: canonicalText, parameters: modelParameters)
+        identityLock.withLock { cachedID = id }
+        return id
+    }
+
+    /// The model id of a canonical descriptor and parameters (none for a weightless pipeline).
+    static func identity(canonicalText: String, parameters: [ParameterStore.Entry]) -> [UInt8] {
         var hash = SHA256()
         hash.update(Array("lic-model-v1\u{0}".utf8))
         hash.update(Array(canonicalText.utf8))
-        for entry in modelParameters.sorted(by: { $0.name < $1.name }) {
+        for entry in parameters.sorted(by: { $0.name < $1.name }) {
             hash.update(Array("\u{0}\(entry.name)\u{0}\(entry.tensor.shape)".utf8))
             entry.tensor.withUnsafeBufferPointer { hash.update(UnsafeRawBufferPointer($0)) }
         }
-        let id = hash.finalize()
-        identityLock.withLock { cachedID = id }
-        return id
+        return hash.finalize()
     }
 
     /// Builds the entropy models' coding tables if the weights changed since

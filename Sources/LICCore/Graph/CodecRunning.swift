@@ -239,7 +239,13 @@ extension Codec {
             throw LICError("\(source): the embedded pipeline is not UTF-8 text")
         }
         // Parsed as embedded: no `plugins` key, so a file can never make us load a library.
-        let codec = try Codec(descriptor: PipelineDescriptor.parse(text, source: "\(source) (embedded pipeline)", baseDirectory: nil))
+        let descriptor = try PipelineDescriptor.parse(text, source: "\(source) (embedded pipeline)", baseDirectory: nil)
+        // A weightless pipeline's id is the hash of its canonical text: damage is refused before any component is made.
+        guard container.modelID == Array(identity(canonicalText: text, parameters: []).prefix(Container.modelIDSize)) else {
+            throw LICError("\(source): the embedded pipeline does not match the file's model id (damaged or forged)")
+        }
+        // Components that would register weights are refused before they allocate them.
+        let codec = try TensorOpsTable.$refusesParameters.withValue(true) { try Codec(descriptor: descriptor) }
         guard codec.canonicalText == text, !codec.hasWeights else {
             throw LICError("\(source): the embedded pipeline is not in canonical form (damaged or forged)")
         }
@@ -277,13 +283,18 @@ extension Codec {
                                 guard let tensor = tensors[name] else { throw LICError("its condition '\(name)' cannot be computed while decoding") }
                                 return tensor
                             }
+                            let opened = session.openedDecoderCount
                             publish(try entropy.decode(shape: shapes[stage.inputs[0]]!, condition: condition, quantizer: quantizer,
                                                        session: session, context: context.forStage(index)),
                                     of: stage, into: &tensors)
+                            // A stage reads its streams within its call: check them before anything computes on its output.
+                            if let stream = session.unconsumedStreams(from: opened).first {
+                                throw LICError("corrupt data: coded stream #\(stream + 1) did not end cleanly (damaged, or coded by another model)")
+                            }
                         }
                     }
                 }
-                guard session.openedDecoderCount == coded.count, session.unconsumedStreams.isEmpty else {
+                guard session.openedDecoderCount == coded.count, session.unconsumedStreams().isEmpty else {
                     throw LICError("corrupt data: the model read \(session.openedDecoderCount) of \(coded.count) stream(s) and did not end cleanly")
                 }
                 guard let xHat = tensors["x_hat"] else { throw LICError("x_hat cannot be computed from the coded streams") }

@@ -17,8 +17,12 @@ final class CodingSession {
     /// Finishes every encoder: the bytes of each stream, in order.
     func finishedStreams() -> [[UInt8]] { encoders.map { $0.encoder.finish() } }
 
-    /// Streams the model opened for decoding but did not read to the end.
-    var unconsumedStreams: [Int] { decoders.indices.filter { !decoders[$0].decoder.isFullyConsumed } }
+    /// Streams the model opened for decoding (from the `first`-th on) but did
+    /// not read to the end: every byte read and the rANS states back at their
+    /// initial value, as after decoding exactly what the encoder wrote.
+    func unconsumedStreams(from first: Int = 0) -> [Int] {
+        decoders.indices.filter { $0 >= first && !decoders[$0].decoder.isFullyConsumed }
+    }
     var openedDecoderCount: Int { decoders.count }
 
     func withContext<R>(_ body: (UnsafeMutablePointer<lic_coding_context>) throws -> R) rethrows -> R {

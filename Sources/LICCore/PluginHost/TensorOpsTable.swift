@@ -12,6 +12,10 @@ enum TensorOpsTable {
     }
 
     @TaskLocal static var parameterScope: Scope?
+    /// Set while building a pipeline embedded in a file: such a pipeline is
+    /// weightless, so a component asking for a parameter is refused before
+    /// anything is allocated (a small file cannot make the decoder build weights).
+    @TaskLocal static var refusesParameters = false
 
     static func handle(_ tensor: Tensor) -> OpaquePointer {
         OpaquePointer(Unmanaged.passRetained(tensor).toOpaque())
@@ -233,8 +237,10 @@ extension TensorOpsTable {
             throw TensorError.invalidArgument("parameter: only valid while the host creates a component")
         }
         guard let name else { throw TensorError.invalidArgument("parameter: NULL name") }
+        guard !refusesParameters else {
+            throw TensorError.invalidArgument("parameter '\(String(cString: name))': a pipeline embedded in a file cannot have weights")
+        }
         let shape = try shape(rank, dims)
-        let count = shape.reduce(1, *)
         let fullName = scope.prefix + "/" + String(cString: name)
         // Mix the full name into the seed: two stages with the same layer index
         // (and the plugin's same seed) must not start from identical weights.
@@ -246,8 +252,9 @@ extension TensorOpsTable {
         case LIC_INIT_UNIFORM: initial = .uniform(low: a, high: b, seed: seed)
         case LIC_INIT_KAIMING_UNIFORM: initial = .kaimingUniform(fanIn: Int(a), seed: seed)
         case LIC_INIT_VALUES:
-            guard let values else { throw TensorError.invalidArgument("parameter: LIC_INIT_VALUES without values") }
-            initial = .values(Array(UnsafeBufferPointer(start: values, count: count)))
+            // Allocated (fallibly) as zeros, then filled from the plugin's values below.
+            guard values != nil else { throw TensorError.invalidArgument("parameter: LIC_INIT_VALUES without values") }
+            initial = .zeros
         default: throw TensorError.invalidArgument("parameter: unknown initializer \(initializer.rawValue)")
         }
         let parameterGroup: ParameterStore.Group
@@ -257,7 +264,11 @@ extension TensorOpsTable {
         case LIC_GROUP_REGULARIZER: parameterGroup = .regularizer
         default: throw TensorError.invalidArgument("parameter: unknown group \(group.rawValue)")
         }
-        return try scope.store.register(fullName, shape: shape, initializer: initial, group: parameterGroup)
+        let tensor = try scope.store.register(fullName, shape: shape, initializer: initial, group: parameterGroup)
+        if let values, initializer == LIC_INIT_VALUES {
+            tensor.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: values, count: $0.count) }
+        }
+        return tensor
     }
 }
 

@@ -51,20 +51,24 @@ public final class ParameterStore: @unchecked Sendable {
             throw TensorError.invalidArgument("parameter name '\(name)' must look like 'component/param'")
         }
         let count = try Tensor.elementCount(shape)
-        let values: [Float]
+        // Straight into the tensor's fallible storage (no intermediate array):
+        // a huge shape is an outOfMemory error, never an abort.
+        let initial: Tensor
         switch initializer {
-        case .zeros: values = [Float](repeating: 0, count: count)
-        case .constant(let v): values = [Float](repeating: v, count: count)
+        case .zeros: initial = try Tensor(zeros: shape)
+        case .constant(let v):
+            initial = try Tensor(zeros: shape)
+            initial.withUnsafeMutableBufferPointer { $0.update(repeating: v) }
         case .values(let given):
             guard given.count == count else { throw TensorError.shape("parameter '\(name)': \(given.count) initial values for shape \(shape)") }
-            values = given
+            initial = try Tensor(shape: shape, values: given)
         case .uniform(let low, let high, let seed):
-            values = try Tensor.uniformNoise(shape: shape, seed: seed, low: low, high: high).values
+            initial = try Tensor.uniformNoise(shape: shape, seed: seed, low: low, high: high)
         case .kaimingUniform(let fanIn, let seed):
             let bound = 1 / Float(max(fanIn, 1)).squareRoot()
-            values = try Tensor.uniformNoise(shape: shape, seed: seed, low: -bound, high: bound).values
+            initial = try Tensor.uniformNoise(shape: shape, seed: seed, low: -bound, high: bound)
         }
-        let tensor = try Tensor(shape: shape, values: values, requiresGrad: true)
+        let tensor = initial.asParameter()
         try lock.withLock {
             guard !entries.contains(where: { $0.name == name }) else { throw TensorError.invalidArgument("parameter '\(name)' is registered twice") }
             if frozenComponents.contains(String(parts[0])) { tensor.requiresGrad = false }

@@ -48,15 +48,23 @@ enum TestSupport {
                        stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// True when this process runs under AddressSanitizer (`swift test
+    /// --sanitize=address`): our libraries are then instrumented, and a
+    /// program linking them needs the sanitizer's runtime too.
+    static let underAddressSanitizer = dlsym(nil, "__asan_init") != nil
+
     /// Compiles C sources with the system compiler; throws with its output on failure.
     /// `libraries` (linker flags) come after the sources, where the linker needs them.
+    /// Under AddressSanitizer, programs are built by the toolchain's clang with
+    /// -fsanitize=address (its runtime matches the one our libraries expect).
     static func compileC(_ sources: [String], output: String, shared: Bool, flags: [String] = [],
                          libraries: [String] = []) throws {
         var arguments = ["-std=c11", "-O1", "-Wall", "-Werror", "-I", packageRoot + "/SDK/include"]
         if shared { arguments += ["-shared", "-fPIC"] }
         arguments += flags + sources + ["-o", output] + libraries + ["-lm"]
-        let outcome = try run("/usr/bin/cc", arguments)
-        guard outcome.status == 0 else { throw LICError("cc failed: \(outcome.stderr)") }
+        let sanitized = underAddressSanitizer && !shared
+        let outcome = sanitized ? try run("/usr/bin/env", ["clang", "-fsanitize=address"] + arguments) : try run("/usr/bin/cc", arguments)
+        guard outcome.status == 0 else { throw LICError("\(sanitized ? "clang" : "cc") failed: \(outcome.stderr)") }
     }
 
     /// A deterministic test image with smooth and sharp content.
