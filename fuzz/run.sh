@@ -10,10 +10,11 @@
 # libFuzzer's (0 when nothing was found).
 #   TARGET: container toml png decode-classical decode-bmshj2018-factorized
 #           decode-bmshj2018-hyperprior decode-mbt2018-mean
-#           decode-mbt2018-checkerboard decode-mbt2018-mean-tcq, or "list"
+#           decode-mbt2018-checkerboard decode-mbt2018-mean-tcq
+#           decode-channelwise-power, or "list"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-targets="container toml png decode-classical decode-bmshj2018-factorized decode-bmshj2018-hyperprior decode-mbt2018-mean decode-mbt2018-checkerboard decode-mbt2018-mean-tcq"
+targets="container toml png decode-classical decode-bmshj2018-factorized decode-bmshj2018-hyperprior decode-mbt2018-mean decode-mbt2018-checkerboard decode-mbt2018-mean-tcq decode-channelwise-power"
 if [[ "${1:-}" == list ]]; then echo "$targets"; exit 0; fi
 if [[ $# -lt 2 ]] || ! [[ " $targets " == *" $1 "* ]] || ! [[ "$2" =~ ^[0-9]+$ ]]; then
     echo "usage: fuzz/run.sh TARGET SECONDS [libFuzzer options...]; TARGET one of: $targets" >&2

@@ -14,7 +14,7 @@ import PackageDescription
 let harnesses = [
     "fuzz-container", "fuzz-toml", "fuzz-png",
     "fuzz-decode-classical", "fuzz-decode-factorized", "fuzz-decode-hyperprior",
-    "fuzz-decode-mean", "fuzz-decode-checkerboard", "fuzz-decode-mean-tcq",
+    "fuzz-decode-mean", "fuzz-decode-checkerboard", "fuzz-decode-mean-tcq", "fuzz-decode-channelwise-power",
 ]
 
 /// The built-in plugins, so that they are built (instrumented) beside the

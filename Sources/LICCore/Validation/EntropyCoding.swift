@@ -56,7 +56,7 @@ struct EntropyCoding {
             guard session.openedDecoderCount == streams.count else {
                 throw CheckFailure("decode read \(session.openedDecoderCount) of the \(streams.count) streams encode wrote")
             }
-            if let unread = session.unconsumedStreams.first { throw CheckFailure("decode left stream #\(unread + 1) partly unread") }
+            if let unread = session.unconsumedStreams().first { throw CheckFailure("decode left stream #\(unread + 1) partly unread") }
             return result.yHat.values
         }
     }

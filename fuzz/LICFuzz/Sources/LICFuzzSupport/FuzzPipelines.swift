@@ -16,6 +16,8 @@ public enum FuzzPipeline: String, CaseIterable, Sendable {
     case checkerboard = "mbt2018-checkerboard"
     /// mbt2018-mean coding with the 8-state trellis quantizer (tables per level set).
     case meanTCQ = "mbt2018-mean-tcq"
+    /// The channel-wise context model (power 1.7 groups, LRP).
+    case channelwise = "channelwise-power"
 
     /// The toolkit's root: LIC_ROOT, or where fuzz/LICFuzz was built from.
     public static var root: String {
