@@ -9,7 +9,9 @@ RegularizerReferenceTests compares against.
 The formulas are written independently of the Swift code: the correlation
 map from unfolded windows with validity masks (not shifted slices), and q's
 probabilities as Phi(upper) - Phi(lower) with infinite end bins (not the
-reflected form)."""
+reflected form); the CCA term's auxiliary model slice by slice from its
+support list, its Gaussian as Phi(v - mu + 0.5) - Phi(v - mu - 0.5) (not the
+folded |v - mu| form)."""
 import json
 import math
 import sys
@@ -172,11 +174,106 @@ def conditional_entropy_cases():
     return {"shape": shape, "x": flat(x), "x_hat": flat(x_hat), "cases": cases}
 
 
+# ------------------------------------------------------------------------ cca
+
+def slice_net(h, weights, prefix):
+    """Five 3x3 convolutions with GELU between (SliceTransform)."""
+    for j in range(5):
+        h = F.conv2d(h, weights[f"{prefix}.{2 * j}.weight"], weights[f"{prefix}.{2 * j}.bias"], padding=1)
+        if j < 4:
+            h = F.gelu(h)
+    return h
+
+
+def factorized_likelihood(values, weights):
+    """EntropyBottleneck's density over [C, 1, K]: P(v - 0.5 < Y < v + 0.5)."""
+    def logits(v):
+        for i in range(5):
+            v = torch.matmul(F.softplus(weights[f"entropy_bottleneck.matrices.{i}"]), v) + weights[f"entropy_bottleneck.biases.{i}"]
+            if i < 4:
+                v = v + torch.tanh(weights[f"entropy_bottleneck.factors.{i}"]) * torch.tanh(v)
+        return v
+    return torch.sigmoid(logits(values + 0.5)) - torch.sigmoid(logits(values - 0.5))
+
+
+def cca_loss(x_shape, y, y_hat, params, main, weights, sizes, alpha, aux2_values):
+    b, m, h, w = y_hat.shape
+    scales_h, means_h = params[:, :m], params[:, m:]
+    normal = torch.distributions.Normal(torch.zeros((), dtype=DOUBLE), torch.ones((), dtype=DOUBLE))
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    mus, sigmas = [], []
+    for i, size in enumerate(sizes):
+        support = [y_hat[:, :starts[i - 1]]] if i >= 2 else []   # slices 0..i-2
+        mus.append(slice_net(torch.cat([means_h] + support, dim=1), weights, f"cc_mean_transforms.{i}"))
+        sigmas.append(slice_net(torch.cat([scales_h] + support, dim=1), weights, f"cc_scale_transforms.{i}"))
+    mu, sigma = torch.cat(mus, dim=1), torch.cat(sigmas, dim=1)
+    assert sigma.min() > 0.11, "a scale at the lower bound: the bound's gradient differs between the engines"
+
+    def p_aux(v):
+        return normal.cdf((v - mu + 0.5) / sigma) - normal.cdf((v - mu - 0.5) / sigma)
+    pixels = b * x_shape[2] * x_shape[3]
+    aux = p_aux(y_hat)
+    cca = (-torch.log2(main).sum() + torch.log2(aux).sum()) / pixels
+    v = y_hat if aux2_values == "y_hat" else y
+    fact = factorized_likelihood(v.permute(1, 0, 2, 3).reshape(m, 1, -1), weights)
+    for p in (aux, p_aux(v), fact):
+        assert p.min() > 1e-6, f"{p.min()}: a probability near the floor: the floor's gradient differs between the engines"
+    aux2 = (p_aux(v) * -torch.log2(fact).reshape(m, b, h, w).permute(1, 0, 2, 3)).sum() / pixels
+    return alpha * cca + aux2, cca, aux2
+
+
+def cca_cases():
+    g = torch.Generator().manual_seed(20241004)
+    shape, x_shape, groups = [2, 8, 3, 4], [2, 3, 12, 16], "1,1,2,4"
+    sizes = [int(s) for s in groups.split(",")]
+    m = shape[1]
+    y = f32(torch.randn(shape, generator=g, dtype=DOUBLE) * 1.5)
+    y_hat = f32(torch.round(y) + 0.2 * torch.rand(shape, generator=g, dtype=DOUBLE) - 0.1)   # rounded, LRP-like shifts
+    params = f32(torch.cat([torch.rand([2, m, 3, 4], generator=g, dtype=DOUBLE) * 2 + 0.2,
+                            torch.randn([2, m, 3, 4], generator=g, dtype=DOUBLE)], dim=1))
+    main = f32(torch.rand(shape, generator=g, dtype=DOUBLE) * 0.8 + 0.1)
+    hidden = [max(1, c * m // 320) for c in (224, 176, 128, 64)]
+    weights = {}
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    for kind in ("mean", "scale"):
+        for i, size in enumerate(sizes):
+            channels = [m + (starts[i - 1] if i >= 2 else 0)] + hidden + [size]
+            for j in range(5):
+                bound = 1 / math.sqrt(channels[j] * 9)
+                weight = (torch.rand(channels[j + 1], channels[j], 3, 3, generator=g, dtype=DOUBLE) * 2 - 1) * bound
+                bias = (torch.rand(channels[j + 1], generator=g, dtype=DOUBLE) * 2 - 1) * bound
+                if kind == "scale" and j == 4:
+                    bias = bias + 1.2   # scales well above the 0.11 bound
+                weights[f"cc_{kind}_transforms.{i}.{2 * j}.weight"] = f32(weight)
+                weights[f"cc_{kind}_transforms.{i}.{2 * j}.bias"] = f32(bias)
+    filters, scale = [1, 3, 3, 3, 3, 1], 10 ** (1 / 5)
+    for i in range(5):
+        fin, fout = filters[i], filters[i + 1]
+        init = math.log(math.expm1(1 / scale / fout))
+        weights[f"entropy_bottleneck.matrices.{i}"] = f32(init + 0.1 * torch.randn(m, fout, fin, generator=g, dtype=DOUBLE))
+        weights[f"entropy_bottleneck.biases.{i}"] = f32(torch.rand(m, fout, 1, generator=g, dtype=DOUBLE) - 0.5)
+        if i < 4:
+            weights[f"entropy_bottleneck.factors.{i}"] = f32(0.3 * torch.randn(m, fout, 1, generator=g, dtype=DOUBLE))
+    cases = []
+    for case in [{"alpha": 1.0, "aux2_values": "y_hat"}, {"alpha": 0.5, "aux2_values": "y"}]:
+        inputs = {k: t.clone().requires_grad_(True) for k, t in (("y", y), ("y_hat", y_hat), ("params", params), ("main", main))}
+        leaves = {k: v.clone().requires_grad_(True) for k, v in weights.items()}
+        loss, cca, aux2 = cca_loss(x_shape, inputs["y"], inputs["y_hat"], inputs["params"], inputs["main"], leaves, sizes,
+                                   case["alpha"], case["aux2_values"])
+        loss.backward()
+        grads = {k: flat(t.grad if t.grad is not None else torch.zeros_like(t), 12) for k, t in inputs.items()}
+        cases.append({"params": dict(case, latent=m, groups=groups), "value": loss.item(), "cca": cca.item(), "aux2": aux2.item(),
+                      "grads": grads, "grad_weights": {k: flat(v.grad, 12) for k, v in leaves.items()}})
+    return {"shape": shape, "x_shape": x_shape, "y": flat(y), "y_hat": flat(y_hat), "params": flat(params), "main": flat(main),
+            "weights": {k: {"shape": list(v.shape), "values": flat(v)} for k, v in weights.items()}, "cases": cases}
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     document = {"source": f"tools/regularizer_reference.py, torch {torch.__version__}, float64",
-                "correlation": correlation_cases(), "conditional_entropy": conditional_entropy_cases()}
+                "correlation": correlation_cases(), "conditional_entropy": conditional_entropy_cases(),
+                "cca": cca_cases()}
     with open(sys.argv[1], "w") as out:
         json.dump(document, out, separators=(",", ":"))
         out.write("\n")

@@ -10,9 +10,9 @@ import LICPluginKit
 ///   "a,b,c,..."  an explicit list summing to M
 /// Every slice must hold at least one channel.
 enum ChannelGroups {
-    static func sizes(_ spec: String, latent m: Int) throws -> [Int] {
+    static func sizes(_ spec: String, latent m: Int, component: String = "lic.entropy.channelwise") throws -> [Int] {
         func fail(_ why: String) -> PluginError {
-            PluginError(.invalidArgument, "lic.entropy.channelwise: groups \"\(spec)\" \(why)")
+            PluginError(.invalidArgument, "\(component): groups \"\(spec)\" \(why)")
         }
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let sizes: [Int]

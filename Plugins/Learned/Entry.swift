@@ -31,5 +31,8 @@ import LICPluginKit
         .regularizer(ConditionalEntropyRegularizer.self, id: ConditionalEntropyRegularizer.id,
                      description: "-H(X | X_hat) under an auxiliary Gaussian source model q(x | x_hat) fitted in alternation (Zhang et al. 2024)",
                      params: ConditionalEntropyRegularizer.schema),
+        .regularizer(CausalContextRegularizer.self, id: CausalContextRegularizer.id,
+                     description: "Causal Context Adjustment loss (Han et al. 2024): main minus auxiliary (one context slice less) channel-wise model bits, plus the auxiliary model's fitting term",
+                     params: CausalContextRegularizer.schema),
     ])
 }

@@ -14,7 +14,6 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
         .float("init_scale", default: 10, min: 0.1, max: 1000, "Initial scale of the CDF network and quantiles"),
         .float("tail_mass", default: 1e-9, min: 1e-15, max: 0.1, "Probability mass outside the quantiles"),
     ]
-    static let filters = [1, 3, 3, 3, 3, 1]
 
     let host: Host
     let channels: Int
@@ -24,7 +23,7 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
     private var coding: (medians: [Float], extents: [Float], tables: [CDFTable])?
     /// For a stateful quantizer (a trellis): per level set, one table per channel.
     private var levelSetTables: [UInt32: [CDFTable]] = [:]
-    var matrices: [Tensor] = [], biases: [Tensor] = [], factors: [Tensor] = []
+    let cdf: LearnedCDF
     let quantiles: Tensor
 
     init(params: Params, host: Host) throws {
@@ -32,43 +31,17 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
         channels = Int(try params.int("channels"))
         tailMass = try params.float("tail_mass")
         let initScale = try params.float("init_scale")
-        let scale = pow(initScale, 1.0 / Double(Self.filters.count - 1))
-        for i in 0..<(Self.filters.count - 1) {
-            let (fin, fout) = (Self.filters[i], Self.filters[i + 1])
-            let initial = Float(log(expm1(1 / scale / Double(fout))))
-            matrices.append(try host.parameter("matrices.\(i)", shape: [channels, fout, fin], initializer: LIC_INIT_CONSTANT, a: initial))
-            biases.append(try host.parameter("biases.\(i)", shape: [channels, fout, 1], initializer: LIC_INIT_UNIFORM,
-                                             a: -0.5, b: 0.5, seed: UInt64(100 + i)))
-            if i < Self.filters.count - 2 {
-                factors.append(try host.parameter("factors.\(i)", shape: [channels, fout, 1], initializer: LIC_INIT_ZEROS))
-            }
-        }
+        cdf = try LearnedCDF(channels: channels, initScale: initScale, group: LIC_GROUP_MAIN, host: host)
         let initial: [Float] = (0..<channels).flatMap { _ -> [Float] in [Float(-initScale), 0, Float(initScale)] }
         quantiles = try host.parameter("quantiles", shape: [channels, 1, 3], initializer: LIC_INIT_VALUES, values: initial,
                                        group: LIC_GROUP_AUXILIARY)
     }
 
-    /// Cumulative logits for inputs [C, 1, K].
     func logitsCumulative(_ inputs: Tensor, stopGradient: Bool) throws -> Tensor {
-        var logits = inputs
-        for i in matrices.indices {
-            var matrix = try matrices[i].softplus(), bias = biases[i]
-            if stopGradient { (matrix, bias) = (try matrix.detached(), try bias.detached()) }
-            logits = try matrix.matmul(logits) + bias
-            if i < factors.count {
-                var factor = try factors[i].tanh()
-                if stopGradient { factor = try factor.detached() }
-                logits = try logits + factor * logits.tanh()
-            }
-        }
-        return logits
+        try cdf.logitsCumulative(inputs, stopGradient: stopGradient)
     }
 
-    func likelihood(_ values: Tensor) throws -> Tensor {
-        let upper = try logitsCumulative(values + 0.5, stopGradient: false)
-        let lower = try logitsCumulative(values - 0.5, stopGradient: false)
-        return try (upper.sigmoid() - lower.sigmoid()).lowerBounded(1e-9)
-    }
+    func likelihood(_ values: Tensor) throws -> Tensor { try cdf.likelihood(values) }
 
     func medians() throws -> Tensor { try quantiles.sliced(axis: 2, start: 1, length: 1).detached() }
 

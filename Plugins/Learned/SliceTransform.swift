@@ -15,11 +15,12 @@ struct SliceTransform {
 
     static func hidden(latent m: Int) -> [Int] { widths.map { max(1, $0 * m / 320) } }
 
-    init(name: String, from cin: Int, to cout: Int, latent m: Int, seed: UInt64, host: Host) throws {
+    init(name: String, from cin: Int, to cout: Int, latent m: Int, seed: UInt64, host: Host,
+         group: lic_parameter_group = LIC_GROUP_MAIN) throws {
         let channels = [cin] + Self.hidden(latent: m) + [cout]
         layers = try (0..<(channels.count - 1)).map { j in
             try ConvLayer(index: 2 * j, from: channels[j], to: channels[j + 1], kernel: 3, stride: 1, transposed: false, seed: seed,
-                          host: host, prefix: name + ".")
+                          host: host, group: group, prefix: name + ".")
         }
     }
 

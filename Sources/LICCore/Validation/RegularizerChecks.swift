@@ -6,7 +6,8 @@ import LICTensor
 /// missing, tiny, empty and huge tensors are refused or handled.
 enum RegularizerChecks {
     /// The named tensors of a hyperprior's forward pass for a latent of
-    /// `latent` ([N, C, H, W]); the image is 4 times larger on a side.
+    /// `latent` ([N, C, H, W]); the image is 4 times larger on a side;
+    /// `params` is a mean-scale hyper synthesis output [N, 2C, H, W].
     static func tensors(latent: [Int], gradients: Bool = false) throws -> [String: Tensor] {
         let (n, c, h, w) = (latent[0], latent[1], latent[2], latent[3])
         let image = [n, 3, h * 4, w * 4], hyper = [n, c, (h + 3) / 4, (w + 3) / 4]
@@ -14,6 +15,7 @@ enum RegularizerChecks {
             ("x", image, 0..<1), ("x_hat", image, 0..<1), ("y", latent, -6..<6), ("y_hat", latent, -6..<6),
             ("y.means", latent, -2..<2), ("y.scales", latent, 0.11..<4), ("y.likelihoods", latent, 0.01..<1),
             ("z", hyper, -3..<3), ("z_hat", hyper, -3..<3), ("z.likelihoods", hyper, 0.01..<1),
+            ("params", [n, 2 * c, h, w], 0.11..<4),
         ]
         var result: [String: Tensor] = [:]
         for (index, (name, shape, range)) in specs.enumerated() {
@@ -38,8 +40,12 @@ enum RegularizerChecks {
         return (term, summary)
     }
 
+    /// The checker's small integer as the channel count, so a regularizer with
+    /// a `latent` parameter (lowered to it) matches the tensors.
+    static let standard = [1, Int(CheckSubject.smallInteger), 4, 4]
+
     static func smoke(_ subject: CheckSubject) -> (ParamSetStorage, [String: ParamValue]) throws -> String {
-        { params, _ in try evaluate(try subject.regularizer(params), try tensors(latent: [1, 8, 4, 4])).summary }
+        { params, _ in try evaluate(try subject.regularizer(params), try tensors(latent: standard)).summary }
     }
 
     static func cases(_ subject: CheckSubject) -> [CheckCase] {
@@ -58,7 +64,6 @@ enum RegularizerChecks {
         func shaped(_ name: String, _ latent: [Int]) -> CheckCase {
             work(name, mustSucceed: false) { try evaluate($0, try tensors(latent: latent)).summary }
         }
-        let standard = [1, 8, 4, 4]
         return [
             work("loss", mustSucceed: true) { try evaluate($0, try tensors(latent: standard)).summary },
             work("gradient", mustSucceed: true) { node in
