@@ -10,7 +10,9 @@
 #                (mbt2018-mean), cca (channel-wise, power-1.7 groups)
 #   STEPS (default 4000) and LAMBDAS (default "0.0018 0.0067 0.025")
 #   TRAIN_DIR (default ../shared/data/train), BATCH (8), CROP (128)
-# Resumable: a model already trained to STEPS is kept; one cut off resumes.
+# Resumable: a finished model is kept; one cut off resumes (its time then
+# does not count towards seconds per step). --seed varies crops, flips and
+# quantization noise; the weights start from the descriptors' seeds.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 regularizer=$1 kodak=$2 out=$3
@@ -28,16 +30,15 @@ lic=$root/.build/release/lic
 mkdir -p "$out"
 run() {  # run NAME PIPELINE SEED LAMBDA
     local dir=$out/$1
-    local done_steps=0
-    [ -f "$dir/train.jsonl" ] && done_steps=$(tail -1 "$dir/train.jsonl" | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['step'])" 2>/dev/null || echo 0)
-    if [ "$done_steps" -lt "$steps" ]; then
-        local resume=() pipeline=(--pipeline "$root/examples/pipelines/$2.toml")
-        [ -f "$dir/model.toml" ] && { resume=(--resume); pipeline=(); }
+    # train-seconds marks a finished run: "SECONDS STEPS" (STEPS 0 when it was resumed: its time is partial).
+    if [ ! -f "$dir/train-seconds" ]; then
+        local resume=() pipeline=(--pipeline "$root/examples/pipelines/$2.toml") counted=$steps
+        [ -f "$dir/model.toml" ] && { resume=(--resume); pipeline=(); counted=0; }
         local start=$(date +%s)
         nice "$lic" train "${pipeline[@]}" "${resume[@]}" --data "$train" --lambda "$4" --steps "$steps" --seed "$3" \
             --batch "${BATCH:-8}" --crop "${CROP:-128}" --lr 1e-3 --schedule "cosine:$steps:0.05,warmup:100" \
             --log-every 50 --out "$dir" >&2
-        echo "$(( $(date +%s) - start )) $(( steps - done_steps ))" > "$dir/train-seconds"
+        echo "$(( $(date +%s) - start )) $counted" > "$dir/train-seconds"
     fi
     [ -f "$out/$1.json" ] || nice "$lic" eval --model "$dir" --data "$kodak" --json "$out/$1.json" >/dev/null
 }
