@@ -17,8 +17,9 @@ class LibraryNotFound(ImportError):
 
 def _candidates() -> list[Path]:
     """Where to look, in order: $LIC_EMBED_LIBRARY (the file), pkg-config's
-    libdir for "lic", the interpreter's and the usual install prefixes, and
-    beside a `lic` executable on PATH (a build directory)."""
+    libdir for "lic", the interpreter's and the usual install prefixes,
+    beside a `lic` executable on PATH, and the build directories of a
+    checkout in the current directory (.build/release, .build/debug)."""
     found: list[Path] = []
     explicit = os.environ.get("LIC_EMBED_LIBRARY")
     if explicit:
@@ -36,6 +37,8 @@ def _candidates() -> list[Path]:
     executable = shutil.which("lic")
     if executable:
         found.append(Path(executable).resolve().parent / LIBRARY_NAME)
+    for build in ("release", "debug"):
+        found.append(Path.cwd() / ".build" / build / LIBRARY_NAME)
     return found
 
 
