@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import LICTensor
 import Testing
 @testable import LICCore
 

@@ -1,4 +1,5 @@
 import Foundation
+import LICTensor
 import Testing
 @testable import LICCore
 

@@ -1,3 +1,4 @@
+import LICTensor
 import Testing
 @testable import LICCore
 

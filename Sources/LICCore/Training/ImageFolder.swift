@@ -174,25 +174,17 @@ struct CropRandom {
     var counter: UInt64
 
     static func key(seed: UInt64, step: Int) -> UInt64 {
-        mix64(mix64(seed &+ 0x6A09_E667_F3BC_C908) ^ (UInt64(bitPattern: Int64(step)) &* 0x9E37_79B9_7F4A_7C15))
+        SplitMix64.mix(SplitMix64.mix(seed &+ 0x6A09_E667_F3BC_C908) ^ (UInt64(bitPattern: Int64(step)) &* 0x9E37_79B9_7F4A_7C15))
     }
 
     /// The next 64 random bits.
     mutating func next() -> UInt64 {
         counter &+= 1
-        return CropRandom.mix64(key &+ counter &* 0x9E37_79B9_7F4A_7C15)
+        return SplitMix64.mix(key &+ counter &* 0x9E37_79B9_7F4A_7C15)
     }
 
     /// Uniform in `0..<bound` (bound >= 1), by multiply-high; the bias is below bound / 2^64.
     mutating func below(_ bound: Int) -> Int {
         Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
-    }
-
-    /// SplitMix64's output function (a bijection on UInt64).
-    static func mix64(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

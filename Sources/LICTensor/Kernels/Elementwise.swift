@@ -90,26 +90,17 @@ enum PointwiseKernels {
     /// high - low is not a power of two times low's spacing.
     static func uniformNoise(count: Int, seed: UInt64, offset: UInt64, low: Float, high: Float,
                              out: UnsafeMutablePointer<Float>) {
-        let key = mix64(seed &+ 0x6A09_E667_F3BC_C908)
+        let key = SplitMix64.mix(seed &+ 0x6A09_E667_F3BC_C908)
         let span = high - low
         chunked(count) { o, n in
             let dst = out + o
             let base = offset &+ UInt64(o)
             for i in 0..<n {
-                let z = mix64((base &+ UInt64(i)) &* 0x9E37_79B9_7F4A_7C15 &+ key)
+                let z = SplitMix64.mix((base &+ UInt64(i)) &* 0x9E37_79B9_7F4A_7C15 &+ key)
                 let u = Float(UInt32(truncatingIfNeeded: z >> 40)) * 0x1p-24
                 dst[i] = low + span * u
             }
         }
-    }
-
-    /// SplitMix64's output function (a bijection on UInt64).
-    @inline(__always)
-    static func mix64(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     // MARK: Buffer helpers

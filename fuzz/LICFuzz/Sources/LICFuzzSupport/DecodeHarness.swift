@@ -27,7 +27,7 @@ public final class DecodeHarness: @unchecked Sendable {
     }
 
     public convenience init(_ pipeline: FuzzPipeline) {
-        do { self.init(name: pipeline.rawValue, codec: try pipeline.makeCodec()) } catch { fatalError("fuzz harness setup: \(error)") }
+        do { self.init(name: pipeline.rawValue, codec: try pipeline.makeCodec()) } catch { setupFailed("\(pipeline.rawValue): \(error)") }
     }
 
     /// The input as the harness decodes it.

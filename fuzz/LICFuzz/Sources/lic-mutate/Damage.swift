@@ -1,4 +1,5 @@
 import LICCore
+import LICTensor  // SplitMix64
 
 /// Ways to damage a `.lic` file that keep every checksum valid: the damaged
 /// file is re-serialized, so its CRCs (and model id) are right and only the
@@ -60,20 +61,4 @@ enum Damage: String, CaseIterable {
         damaged.streams[index].bytes = bytes
         return damaged
     }
-}
-
-/// SplitMix64: a small seeded generator, so that a run is reproducible.
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<bound (bound > 0).
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LICCore
 import LICFuzzSupport
+import LICTensor  // SplitMix64
 
 /// Damages one coded file in every `Damage` way, `mutants` times each, and
 /// decodes every damaged (checksum-valid) file in process. A crash ends the
