@@ -5,7 +5,10 @@ import LICCore
 struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decompress a .lic file into a PNG.",
-        discussion: "The pipeline comes from the file itself unless --pipeline names one (the model identity must match).")
+        discussion: """
+        A classical pipeline comes from the file itself unless --pipeline names one; a learned model's file \
+        names its model only by identity: --model, or else the shipped default model (the identity must match).
+        """)
 
     @Argument(help: "The .lic file.")
     var input: String
@@ -35,6 +38,7 @@ struct Decode: ParsableCommand {
         try threadOptions.apply()
         let bytes = try FileInput.read(input)
         let given = try model.map(Codec.load(directory:)) ?? pipeline.map { try Codec(descriptor: PipelineDescriptor.load(path: $0)) }
+            ?? (Codec.embedsPipeline(bytes) ? nil : DefaultModel.load())
         let started = Date()
         let image = try Codec.decode(bytes, source: input, codec: given, maxPixels: maxPixels).image
         let seconds = Date().timeIntervalSince(started)

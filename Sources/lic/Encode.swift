@@ -5,7 +5,12 @@ import LICCore
 struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compress a PNG into a .lic file.",
-        discussion: "Prints the file size, the bits per pixel and the PSNR of the reconstruction against the input.")
+        discussion: """
+        Prints the file size, the bits per pixel and the PSNR of the reconstruction against the input. \
+        Without --model or --pipeline, RGB images are coded with the shipped learned model (models/default, \
+        or the directory LIC_DEFAULT_MODEL names); gray and RGBA images, and every image where no model is \
+        installed, with the built-in classical-dct pipeline (which keeps gray as gray and alpha exactly).
+        """)
 
     @Argument(help: "The PNG to compress (8-bit gray, RGB or RGBA; palette PNGs are converted).")
     var input: String
@@ -13,11 +18,15 @@ struct Encode: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the .lic file.")
     var output: String
 
-    @Option(help: "Pipeline descriptor (TOML). Default: the built-in classical-dct pipeline.")
+    @Option(help: "Pipeline descriptor (TOML), e.g. examples/pipelines/classical-dct.toml.")
     var pipeline: String?
 
-    @Option(help: "A learned model directory (from lic train) instead of a pipeline.")
+    @Option(help: "A learned model directory (from lic train). Default: the shipped model.")
     var model: String?
+
+    @Option(help: ArgumentHelp("Quality of a variable-rate model, 1 (smallest file) to 8 (best quality), fractions allowed; the file records it.",
+                               discussion: "Default \(RateLevels.defaultQuality)."))
+    var quality: Double?
 
     @Option(help: "Also write the decoder's exact reconstruction to this PNG.")
     var reconstruction: String?
@@ -31,10 +40,10 @@ struct Encode: ParsableCommand {
     func run() throws {
         try threadOptions.apply()
         let image = try PNGFile.read(path: input)
-        let codec = try model.map(Codec.load(directory:))
-            ?? Codec(descriptor: pipeline.map(PipelineDescriptor.load) ?? DefaultPipeline.descriptor())
+        let codec = try model.map(Codec.load(directory:)) ?? pipeline.map { try Codec(descriptor: PipelineDescriptor.load(path: $0)) }
+            ?? (image.channels == 3 ? DefaultModel.load() : nil) ?? Codec(descriptor: DefaultPipeline.descriptor())
         let started = Date()
-        let encoded = try codec.encode(image)
+        let encoded = try codec.encode(image, quality: quality)
         let seconds = Date().timeIntervalSince(started)
         try FileOutput.write(encoded.bytes, to: output)
         if let reconstruction { try PNGFile.write(encoded.reconstruction, to: reconstruction) }

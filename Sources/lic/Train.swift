@@ -12,18 +12,29 @@ struct Train: ParsableCommand {
         OUT becomes a model directory (model.toml + weights.safetensors, plus optimizer state, train.toml \
         and the regularizers' own parameters) that `lic encode/decode/eval --model OUT` use; \
         OUT/train.jsonl gets one JSON object per logged step, with every loss term by name under "terms". \
-        Checkpoints every --checkpoint-every steps and at the end; --resume continues from OUT.
+        Checkpoints every --checkpoint-every steps and at the end; --resume continues from OUT. \
+        With --lambdas the model becomes variable-rate: each batch trains one rate level, drawn uniformly, \
+        with its lambda (the pipeline needs stages that read the level, e.g. lic.transform.gain; see \
+        examples/pipelines/mbt2018-mean-vr.toml), and `lic encode --quality 1...8` chooses the rate.
         """)
 
     @Option(help: "Pipeline descriptor (e.g. examples/pipelines/mbt2018-mean.toml); not needed with --resume.")
     var pipeline: String?
-    @Option(help: "Rate-distortion trade-off (e.g. 0.0067).") var lambda: Double
+    @Option(help: "Rate-distortion trade-off (e.g. 0.0067) of a model with one rate.") var lambda: Double?
+    @Option(help: "A variable-rate model's lambdas, one per rate level: 'standard' (\(RateLevels.standardLadder.map { "\($0)" }.joined(separator: ", "))) or a comma-separated list.")
+    var lambdas: String?
     @Option(help: "Learning rate of the main parameters.") var lr = 1e-4
     @Option(help: "Learning rate of the auxiliary parameters (quantiles).") var auxLr = 1e-3
     @OptionGroup var options: TrainingRunOptions
 
+    func validate() throws {
+        guard (lambda == nil) != (lambdas == nil) else { throw ValidationError("give --lambda (one rate) or --lambdas (variable rate)") }
+    }
+
     func run() throws {
-        var configuration = try options.configuration(pipeline: pipeline, lambda: lambda, learningRate: lr)
+        let levels = try lambdas.map(RateLevels.init(parsing:))
+        var configuration = try options.configuration(pipeline: pipeline, lambda: lambda ?? levels!.lambdas[0], learningRate: lr)
+        configuration.rateLevels = levels
         configuration.auxiliaryLearningRate = auxLr
         try options.run(configuration, verb: "training")
     }

@@ -52,7 +52,7 @@ void lic_context_destroy(lic_context *context);
 const char *lic_context_error(const lic_context *context);
 
 /* Opens a codec: a pipeline descriptor (TOML file; NULL for the built-in
- * default pipeline) and, for a learned model, its weights - a model
+ * classical pipeline, classical-dct) and, for a learned model, its weights - a model
  * directory's model.toml and weights.safetensors (NULL for a weightless
  * pipeline; a learned descriptor without weights is refused). Plugins are
  * found as by the lic command (the descriptor's `plugins`, LIC_PLUGIN_PATH,

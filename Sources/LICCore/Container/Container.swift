@@ -44,15 +44,28 @@ public struct Container: Sendable, Equatable {
     public var bitDepth: Int
     /// Optionally "PIPE" first, then "S000", "S001", ... in order.
     public var streams: [ContainerStream]
+    /// A variable-rate model's rate level (a multiple of 1/256 in 0 ..< 256,
+    /// see `storableRateLevel`); nil for a model with one rate.
+    public var rateLevel: Double?
 
     public init(modelID: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int,
-                streams: [ContainerStream]) {
+                streams: [ContainerStream], rateLevel: Double? = nil) {
         self.modelID = modelID
         self.width = width
         self.height = height
         self.channels = channels
         self.bitDepth = bitDepth
         self.streams = streams
+        self.rateLevel = rateLevel
+    }
+
+    /// The nearest rate level a file can record (a multiple of 1/256 in
+    /// 0...255.996): the encoder codes with this value, so the decoder,
+    /// reading it back, uses exactly the same.
+    public static func storableRateLevel(_ level: Double) -> Double? {
+        guard level.isFinite, level >= 0 else { return nil }
+        let units = (level * Layout.rateLevelUnits).rounded()
+        return units <= Double(UInt16.max) ? units / Layout.rateLevelUnits : nil
     }
 
     // MARK: Serializing
@@ -70,8 +83,10 @@ public struct Container: Sendable, Equatable {
             throw .tooManyStreams(streams.count, offset: countOffset)
         }
         let hasPipeline = try Container.checkStreamOrder(streams.map(\.tag))
+        if let rateLevel, Container.storableRateLevel(rateLevel) != rateLevel { throw .badRateLevel(rateLevel) }
+        let rateLevelSize = rateLevel == nil ? 0 : 2
 
-        var total = countOffset + Writer.varintSize(UInt64(streams.count)) + Layout.crcSize
+        var total = countOffset + rateLevelSize + Writer.varintSize(UInt64(streams.count)) + Layout.crcSize
         for (index, stream) in streams.enumerated() {
             guard UInt64(stream.bytes.count) <= Layout.maxStreamLength else {
                 throw .streamTooLarge(index: index, length: stream.bytes.count)
@@ -82,12 +97,13 @@ public struct Container: Sendable, Equatable {
         var out = Writer(capacity: total)
         out.append(Layout.magic)
         out.u8(Container.formatVersion)
-        out.u8(hasPipeline ? Layout.pipelineFlag : 0)
+        out.u8((hasPipeline ? Layout.pipelineFlag : 0) | (rateLevel == nil ? 0 : Layout.rateLevelFlag))
         out.append(modelID)
         out.varint(UInt64(width))
         out.varint(UInt64(height))
         // Validated above: channels fit in 4 bits and bitDepth - 1 in 4 bits.
         out.u8(UInt8((bitDepth - 1) << 4 | channels))
+        if let rateLevel { out.u16(UInt16(rateLevel * Layout.rateLevelUnits)) }
         out.varint(UInt64(streams.count))
         for stream in streams {
             out.varint(UInt64(stream.bytes.count))
@@ -146,6 +162,7 @@ public struct Container: Sendable, Equatable {
         let height = try reader.varint(maxBytes: Layout.smallVarintBytes, field: "height")
         let formatOffset = reader.offset
         let format = try reader.u8()
+        let rateUnits = flags & Layout.rateLevelFlag != 0 ? try reader.u16() : nil
         let countOffset = reader.offset
         let count = try reader.varint(maxBytes: Layout.smallVarintBytes, field: "stream count")
         guard count <= UInt64(Container.maxStreams) else { throw .tooManyStreams(Int(count), offset: countOffset) }
@@ -167,7 +184,7 @@ public struct Container: Sendable, Equatable {
             throw .headerChecksumMismatch(stored: stored, computed: computed, offset: crcOffset)
         }
 
-        guard flags & ~Layout.pipelineFlag == 0 else { throw .unsupportedFlags(found: flags) }
+        guard flags & ~(Layout.pipelineFlag | Layout.rateLevelFlag) == 0 else { throw .unsupportedFlags(found: flags) }
         // Both are below 2^21, so the conversions and the product cannot overflow.
         try Container.validateDimensions(width: Int(width), height: Int(height))
         try Container.validateFormat(channels: Int(format & 0x0F), bitDepth: Int(format >> 4) + 1,
@@ -193,7 +210,7 @@ public struct Container: Sendable, Equatable {
         guard reader.remaining == 0 else { throw .trailingBytes(offset: reader.offset) }
 
         self.init(modelID: modelID, width: Int(width), height: Int(height), channels: Int(format & 0x0F),
-                  bitDepth: Int(format >> 4) + 1, streams: streams)
+                  bitDepth: Int(format >> 4) + 1, streams: streams, rateLevel: rateUnits.map { Double($0) / Layout.rateLevelUnits })
     }
 
     // MARK: Limits

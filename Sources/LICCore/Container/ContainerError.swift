@@ -36,6 +36,8 @@ public enum ContainerError: Error, Sendable, Equatable, CustomStringConvertible 
     case badStreamOrder(index: Int, tag: String)
     /// A stream is longer than the format's 2^32 - 1 byte limit.
     case streamTooLarge(index: Int, length: Int)
+    /// Serializing: a rate level that is not a multiple of 1/256 in 0...255.996.
+    case badRateLevel(Double)
 
     public var description: String {
         typealias L = Container.Layout
@@ -52,7 +54,7 @@ public enum ContainerError: Error, Sendable, Equatable, CustomStringConvertible 
                 + "(this build reads version \(Container.formatVersion))"
         case let .unsupportedFlags(found):
             return "unsupported header flags 0x\(String(found, radix: 16)) at byte offset \(L.flagsOffset) "
-                + "(only bit 0, an embedded pipeline, is defined)"
+                + "(only bit 0, an embedded pipeline, and bit 1, a rate level, are defined)"
         case let .truncated(offset, needed):
             return "truncated container: \(needed) bytes needed at byte offset \(offset) run past the end of the data"
         case let .malformedVarint(field, offset):
@@ -85,6 +87,8 @@ public enum ContainerError: Error, Sendable, Equatable, CustomStringConvertible 
                 + "... in that order"
         case let .streamTooLarge(index, length):
             return "stream #\(index) is \(length) bytes, more than the format's limit of \(L.maxStreamLength)"
+        case let .badRateLevel(level):
+            return "rate level \(level) cannot be stored (a multiple of 1/256 in 0...255.996; see Container.storableRateLevel)"
         }
     }
 

@@ -4,11 +4,13 @@
 ///     offset  size   field
 ///          0     4   magic 0x89 'L' 'I' 'C'
 ///          4     1   format version (2)
-///          5     1   flags: bit 0 = stream 0 is the embedded pipeline ("PIPE"); bits 1-7 are 0
+///          5     1   flags: bit 0 = stream 0 is the embedded pipeline ("PIPE");
+///                    bit 1 = a rate level follows the format byte; bits 2-7 are 0
 ///          6    16   model id (the first 16 bytes of the model's SHA-256)
 ///         22   1-3   width, unsigned LEB128
 ///          .   1-3   height, unsigned LEB128
 ///          .     1   (bit depth - 1) << 4 | channels        (0x73: 8-bit, 3 channels)
+///          .    (2)  with flag bit 1: the rate level of a variable-rate model, u16 in units of 1/256
 ///          .   1-3   stream count n, unsigned LEB128 (n <= 64, so 1 byte in practice)
 ///          .   1-5   n times: stream length, unsigned LEB128 (each <= 2^32 - 1)
 ///          h     4   CRC32C of bytes 0..<h (u32)
@@ -25,7 +27,7 @@
 /// by the magic, the version check or the header CRC; stream bytes by their
 /// own CRC, which follows them. The overhead over the streams' bytes is
 /// 28 + |width| + |height| + sum of |length_i| + 4 n bytes (|x| the varint
-/// size): 45 bytes for a 768x512 image with streams of 2,000 and 30,000 bytes,
+/// size), 2 more with a rate level: 45 bytes for a 768x512 image with streams of 2,000 and 30,000 bytes,
 /// and at most 51 for 2 streams and 60 for 3 streams of any size.
 ///
 /// Format 1 (before this release) began with the 8-byte magic
@@ -46,6 +48,9 @@ extension Container {
 
         /// Flag bit 0: the first stream is the embedded pipeline descriptor.
         static let pipelineFlag: UInt8 = 0x01
+        /// Flag bit 1: a u16 rate level (units of 1/256) follows the format byte.
+        static let rateLevelFlag: UInt8 = 0x02
+        static let rateLevelUnits = 256.0
 
         /// Longest accepted varints: 3 bytes hold 21 bits (sides up to 65535 and
         /// counts up to 64 need at most 3 and 1), 5 bytes hold a u32 length.
@@ -124,6 +129,11 @@ extension Container {
         var count: Int { bytes.count }
 
         mutating func u8(_ value: UInt8) { bytes.append(value) }
+
+        mutating func u16(_ value: UInt16) {
+            bytes.append(UInt8(truncatingIfNeeded: value))
+            bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+        }
 
         mutating func u32(_ value: UInt32) {
             for shift in stride(from: 0, to: 32, by: 8) {

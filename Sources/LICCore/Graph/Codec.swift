@@ -270,11 +270,30 @@ public final class Codec {
     /// rate-distortion quantizers can scale their own lambda with it.
     public var modelLambda: Double?
 
+    /// Weights-file metadata of a variable-rate model: its lambdas, one per rate level.
+    public static let lambdasKey = "model.lambdas"
+
+    /// The rate levels of a variable-rate model (from its weights' metadata); nil: one rate.
+    public var rateLevels: RateLevels?
+
     /// Loads the model's weights (a safetensors file) and what its metadata records.
     public func loadWeights(from path: String) throws {
         let metadata = try store.load(from: path)
         modelLambda = metadata[Self.lambdaKey].flatMap(Double.init)
+        do { rateLevels = try metadata[Self.lambdasKey].map(RateLevels.init(parsing:)) } catch {
+            throw LICError("\(path): metadata \(Self.lambdasKey): \(error)")
+        }
         weightsChanged()
+    }
+
+    /// The rate level a quality asks for: nil for a model with one rate (which
+    /// refuses a quality), the default quality's level when none is given.
+    public func rateLevel(quality: Double?) throws -> Double? {
+        guard let rateLevels else {
+            if quality != nil { throw LICError("this model codes at one rate; a quality needs a variable-rate model (lic train --lambdas)") }
+            return nil
+        }
+        return try rateLevels.level(quality: quality ?? RateLevels.defaultQuality)
     }
 
     /// Loads DIR/model.toml, DIR/weights.safetensors and, when present,

@@ -110,29 +110,35 @@ extension Codec {
     }
 
     /// Encodes an image; the reconstruction is exactly what decode gives.
-    public func encode(_ input: Image) throws -> Encoded {
+    /// `quality` (1...8) chooses the rate of a variable-rate model (default
+    /// `RateLevels.defaultQuality`); a model with one rate refuses it.
+    public func encode(_ input: Image, quality: Double? = nil) throws -> Encoded {
         let image = codedChannels(for: input) == input.channels ? input : try input.convertedToRGB()
+        let rateLevel = try rateLevel(quality: quality)
         return try GradientMode.withoutGradients {
             let x = try ImagePlanes.tensor(from: image, alignment: try alignment(channels: image.channels))
-            let (tensors, session) = try encodePass(x)
+            let (tensors, session) = try encodePass(x, rateLevel: rateLevel)
             let reconstruction = try ImagePlanes.image(from: tensors["x_hat"]!, width: image.width, height: image.height, channels: image.channels)
             var streams = hasWeights ? [] : [ContainerStream(tag: Container.pipelineTag, bytes: Array(canonicalText.utf8))]
             for (index, bytes) in session.finishedStreams().enumerated() {
                 streams.append(ContainerStream(tag: Container.streamTag(index), bytes: bytes))
             }
             let container = Container(modelID: Array(modelID().prefix(Container.modelIDSize)), width: image.width, height: image.height,
-                                      channels: image.channels, bitDepth: 8, streams: streams)
+                                      channels: image.channels, bitDepth: 8, streams: streams, rateLevel: rateLevel)
             return Encoded(bytes: try container.serialized(), reconstruction: reconstruction)
         }
     }
 
     /// Every stage in encode mode over x [B, C, H, W]: the coded tensors
     /// (the quantized latents exactly as the decoder will see them) and the
-    /// coding session holding the streams. No gradients.
-    func encodePass(_ x: Tensor) throws -> (tensors: [String: Tensor], session: CodingSession) {
+    /// coding session holding the streams. No gradients. `rateLevel`: a
+    /// variable-rate model's level (nil: its default level, or the only rate).
+    func encodePass(_ x: Tensor, rateLevel: Double? = nil) throws -> (tensors: [String: Tensor], session: CodingSession) {
         try GradientMode.withoutGradients {
             try prepareCoding()
-            var context = CallContext(mode: .encode, lambda: modelLambda ?? 0)
+            let rateLevel = try rateLevel ?? self.rateLevel(quality: nil)
+            var context = CallContext(mode: .encode, lambda: codingLambda(rateLevel))
+            context.rateLevel = rateLevel
             (context.width, context.height) = (x.shape[3], x.shape[2])
             var tensors: [String: Tensor] = ["x": x]
             let session = CodingSession()
@@ -153,6 +159,13 @@ extension Codec {
             }
             return (tensors, session)
         }
+    }
+
+    /// The lambda coding calls get as context (rate-distortion quantizers
+    /// scale with it): the level's, or the one the model was trained for.
+    func codingLambda(_ rateLevel: Double?) -> Double {
+        if let rateLevels, let rateLevel { return rateLevels.lambda(atLevel: rateLevel) }
+        return modelLambda ?? 0
     }
 
     /// The decoder's side of the graph: the transform stages that run while
@@ -222,6 +235,12 @@ extension Codec {
         return (try codec.decode(container, source: source), codec)
     }
 
+    /// Whether `bytes` are a container that embeds its pipeline (a weightless
+    /// codec's file); false for a learned model's file and for anything unreadable.
+    public static func embedsPipeline(_ bytes: [UInt8]) -> Bool {
+        (try? Container(parsing: bytes))?.streams.first?.tag == Container.pipelineTag
+    }
+
     private static func parse(_ bytes: [UInt8], source: String, maxPixels: Int) throws -> Container {
         let container: Container
         do { container = try Container(parsing: bytes) } catch { throw LICError("\(source): \(error)") }
@@ -255,7 +274,7 @@ extension Codec {
     private func decode(_ container: Container, source: String) throws -> Image {
         let id = Array(modelID().prefix(Container.modelIDSize))
         guard container.modelID == id else {
-            throw LICError("\(source): wrong model: the file was coded by model \(Self.hex(container.modelID)), this one is \(Self.hex(id))")
+            throw LICError("\(source): wrong model: the file was coded by model \(Self.hex(container.modelID)), this one is \(Self.hex(id)) (name the right one with --model)")
         }
         let coded = container.streams.filter { $0.tag != Container.pipelineTag }.map(\.bytes)
         return try GradientMode.withoutGradients {
@@ -264,6 +283,10 @@ extension Codec {
                                                  alignment: try alignment(channels: container.channels))
             let shapes = try shapes(for: xShape)
             var context = CallContext(mode: .decode)
+            context.rateLevel = try rateLevels.map { try $0.validate(fileLevel: container.rateLevel, source: source) }
+            guard rateLevels != nil || container.rateLevel == nil else {
+                throw LICError("\(source): the file records rate level \(container.rateLevel!), but this model codes at one rate (coded by another model?)")
+            }
             (context.width, context.height) = (xShape[3], xShape[2])
             var tensors: [String: Tensor] = [:]
             let session = CodingSession(decoding: coded)

@@ -39,13 +39,16 @@ public enum Evaluator {
         public var mean: Result
     }
 
-    public static func evaluate(model: Codec, folder path: String, progress: (String) -> Void = { _ in }) throws -> Report {
+    /// `quality`: a variable-rate model's (default `RateLevels.defaultQuality`).
+    public static func evaluate(model: Codec, folder path: String, quality: Double? = nil,
+                                progress: (String) -> Void = { _ in }) throws -> Report {
         let folder = try ImageFolder(path: path)
+        let rateLevel = try model.rateLevel(quality: quality)
         var results: [Result] = []
         for index in 0..<folder.count {
             let image = folder.image(at: index)
             var start = Date()
-            let encoded = try model.encode(image)
+            let encoded = try model.encode(image, quality: quality)
             let encodeSeconds = Date().timeIntervalSince(start)
             start = Date()
             let decoded = try model.decode(encoded.bytes, source: folder.names[index])
@@ -55,7 +58,7 @@ public enum Evaluator {
             }
             let pixels = Double(image.width * image.height)
             let result = Result(name: folder.names[index], bpp: Double(encoded.bytes.count * 8) / pixels,
-                                bpp_estimated: try estimatedBits(model, image) / pixels,
+                                bpp_estimated: try estimatedBits(model, image, rateLevel: rateLevel) / pixels,
                                 psnr: min(Self.losslessPSNR, try ImageMetrics.psnr(image, decoded)),
                                 ms_ssim: try? MSSSIM.compute(image, decoded), encode_s: encodeSeconds, decode_s: decodeSeconds)
             results.append(result)
@@ -67,11 +70,13 @@ public enum Evaluator {
     }
 
     /// -sum(log2 likelihoods) of the evaluation-mode forward pass.
-    static func estimatedBits(_ model: Codec, _ input: Image) throws -> Double {
+    static func estimatedBits(_ model: Codec, _ input: Image, rateLevel: Double?) throws -> Double {
         try GradientMode.withoutGradients {
             let image = model.codedChannels(for: input) == input.channels ? input : try input.convertedToRGB()
             let x = try ImagePlanes.tensor(from: image, alignment: try model.alignment(channels: image.channels))
-            let out = try model.forward(x, context: CallContext(mode: .eval))
+            var context = CallContext(mode: .eval)
+            context.rateLevel = rateLevel
+            let out = try model.forward(x, context: context)
             return try out.likelihoods.reduce(0.0) { $0 - Double(try $1.log().sum().scalarValue) } / M_LN2
         }
     }

@@ -11,7 +11,10 @@ public final class Trainer {
         public var pipeline: String?          // nil when resuming
         public var data: String
         public var output: String
+        /// The lambda of a model with one rate (unused with `rateLevels`).
         public var lambda: Double
+        /// A variable-rate model: each step trains one level, drawn uniformly, with its lambda.
+        public var rateLevels: RateLevels?
         public var steps: Int?
         public var timeBudget: Double?
         public var batch = 8
@@ -58,6 +61,9 @@ public final class Trainer {
         public var mse: Double
         public var aux_loss: Double?
         public var learning_rate: Double
+        /// The step's lambda, and for a variable-rate model its rate level.
+        public var lambda: Double
+        public var rate_level: Int?
         /// Each term of the loss by name: "rate" (bpp), "distortion" (MSE), and every regularizer's unweighted value.
         public var terms: [String: Double]
     }
@@ -167,8 +173,15 @@ public final class Trainer {
             }
         }
         if let stages = finetuneStages { try Self.freezeAllBut(stages, in: model) }
-        stepper = TrainingStep(model: model, lambda: configuration.lambda, clip: configuration.clip, optimizer: optimizer,
-                               auxiliaryOptimizer: auxiliaryOptimizer)
+        // A new run takes the levels it is given; a resumed or fine-tuned one keeps its model's.
+        if let levels = configuration.rateLevels {
+            if let trained = model.rateLevels, trained != levels {
+                throw LICError("\(output): the model was trained with lambdas \(trained.text), not \(levels.text)")
+            }
+            model.rateLevels = levels
+        }
+        stepper = TrainingStep(model: model, lambda: configuration.lambda, rateLevels: model.rateLevels, clip: configuration.clip,
+                               optimizer: optimizer, auxiliaryOptimizer: auxiliaryOptimizer)
         let alignment = try model.alignment()
         guard configuration.crop % alignment == 0 else {
             throw LICError("lic train: --crop \(configuration.crop) must be a multiple of \(alignment) for this model")
@@ -178,7 +191,8 @@ public final class Trainer {
 
     /// The settings a resumed run must share with the original (checkpoint metadata).
     static func settings(_ c: Configuration) -> [String: String] {
-        ["train.lambda": "\(c.lambda)", "train.batch": "\(c.batch)", "train.crop": "\(c.crop)", "train.seed": "\(c.seed)",
+        ["train.lambda": c.rateLevels == nil ? "\(c.lambda)" : "variable", "train.lambdas": c.rateLevels?.text ?? "",
+         "train.batch": "\(c.batch)", "train.crop": "\(c.crop)", "train.seed": "\(c.seed)",
          "train.lr": "\(c.learningRate)", "train.aux_lr": "\(c.auxiliaryLearningRate)", "train.clip": "\(c.clip ?? 0)",
          "train.schedule": c.schedule.description]
     }
@@ -270,14 +284,23 @@ public final class Trainer {
         let x = try images.batch(size: configuration.batch, crop: configuration.crop, seed: configuration.seed, step: step)
         let rate = configuration.learningRate * configuration.schedule.factor(atStep: step)
         let seed = configuration.seed &+ UInt64(step)
+        let level = level(atStep: step)
         let result = finetuneStages == nil
-            ? try stepper.run(x, step: step, seed: seed, learningRate: rate)
-            : try stepper.runOnCodedLatents(x, step: step, seed: seed, learningRate: rate)
+            ? try stepper.run(x, step: step, seed: seed, learningRate: rate, level: level)
+            : try stepper.runOnCodedLatents(x, step: step, seed: seed, learningRate: rate, level: level)
         step += 1
         let mse = result.terms["distortion"]!
         return StepRecord(step: step, elapsed_s: elapsed, loss: result.loss, bpp: result.terms["rate"]!,
                           psnr: 10 * Foundation.log10(1 / max(mse, 1e-10)), mse: mse, aux_loss: result.auxiliaryLoss,
-                          learning_rate: rate, terms: result.terms)
+                          learning_rate: rate, lambda: level.map { model.rateLevels!.lambdas[$0] } ?? configuration.lambda,
+                          rate_level: level, terms: result.terms)
+    }
+
+    /// A variable-rate model's level for batch `step`: uniform, from the seed and the step alone (so a resumed run draws the same).
+    func level(atStep step: Int) -> Int? {
+        guard let levels = model.rateLevels else { return nil }
+        var random = SplitMix64(state: SplitMix64.mix(configuration.seed ^ 0x5261_7465_4C65_7665) &+ UInt64(step))
+        return random.below(levels.count)
     }
 
     /// Saves the model and both optimizers' state (atomically, file by file).
@@ -285,7 +308,13 @@ public final class Trainer {
         let output = configuration.output
         let stamp = ["train.step": String(step)]
         // The model keeps the lambda it was trained for (a fine-tuned one, its base model's).
-        try model.save(to: output, metadata: stamp.merging([Codec.lambdaKey: String(model.modelLambda ?? configuration.lambda)]) { $1 })
+        var modelMetadata = stamp
+        if let levels = model.rateLevels {
+            modelMetadata[Codec.lambdasKey] = levels.text
+        } else {
+            modelMetadata[Codec.lambdaKey] = String(model.modelLambda ?? configuration.lambda)
+        }
+        try model.save(to: output, metadata: modelMetadata)
         if model.store.all.contains(where: { $0.group == .regularizer }) {
             try model.store.save(to: output + "/" + Self.regularizerState, metadata: stamp, groups: [.regularizer])
         }
@@ -316,7 +345,9 @@ public final class Trainer {
     private func progressLine(_ r: StepRecord, stepsPerSecond: Double, start: Date) -> String {
         var line = String(format: "step %d", r.step)
         if let steps = configuration.steps { line += "/\(steps)" }
-        line += String(format: " | loss %.4f | bpp %.4f | PSNR %.2f dB | %.2f steps/s", r.loss, r.bpp, r.psnr, stepsPerSecond)
+        line += String(format: " | loss %.4f | bpp %.4f | PSNR %.2f dB", r.loss, r.bpp, r.psnr)
+        if let level = r.rate_level { line += " (level \(level))" }
+        line += String(format: " | %.2f steps/s", stepsPerSecond)
         let remaining: Double? = if let steps = configuration.steps {
             Double(steps - r.step) / max(stepsPerSecond, 1e-9)
         } else if let budget = configuration.timeBudget {

@@ -16,15 +16,19 @@ public final class TrainingStep {
     }
 
     public let model: Codec
+    /// The lambda of a model with one rate.
     public let lambda: Double
+    /// A variable-rate model's lambdas: each step trains one level with its lambda.
+    public let rateLevels: RateLevels?
     public let clip: Double?
     public let optimizer: Adam
     public let auxiliaryOptimizer: Adam
     /// One optimizer per regularizer that has parameters of its own, by name.
     let regularizerOptimizers: [String: Adam]
 
-    public init(model: Codec, lambda: Double, clip: Double?, optimizer: Adam, auxiliaryOptimizer: Adam) {
+    public init(model: Codec, lambda: Double, rateLevels: RateLevels? = nil, clip: Double?, optimizer: Adam, auxiliaryOptimizer: Adam) {
         (self.model, self.lambda, self.clip, self.optimizer, self.auxiliaryOptimizer) = (model, lambda, clip, optimizer, auxiliaryOptimizer)
+        self.rateLevels = rateLevels
         var optimizers: [String: Adam] = [:]
         for regularizer in model.regularizers where model.store.all.contains(where: { $0.component == regularizer.parameterPrefix }) {
             optimizers[regularizer.name] = Adam(learningRate: Float(regularizer.learningRate))
@@ -32,12 +36,23 @@ public final class TrainingStep {
         regularizerOptimizers = optimizers
     }
 
-    /// Trains on batch `x` [B, C, H, W] (values in [0, 1]).
-    public func run(_ x: Tensor, step: Int, seed: UInt64, learningRate: Double) throws -> Result {
+    /// The lambda and context of a step at `level` (a variable-rate model's level; nil: the one rate).
+    func context(step: Int, seed: UInt64, level: Int?) -> CallContext {
+        var context = CallContext(mode: .train, seed: seed, step: step, lambda: lambda)
+        if let level, let rateLevels {
+            context.lambda = rateLevels.lambdas[level]
+            context.rateLevel = Double(level)
+        }
+        return context
+    }
+
+    /// Trains on batch `x` [B, C, H, W] (values in [0, 1]), at rate level `level` of a variable-rate model.
+    public func run(_ x: Tensor, step: Int, seed: UInt64, learningRate: Double, level: Int? = nil) throws -> Result {
         let pixels = Double(x.shape[0] * x.shape[2] * x.shape[3])
         optimizer.learningRate = Float(learningRate)
         model.store.zeroGradients()
-        let context = CallContext(mode: .train, seed: seed, step: step, lambda: lambda)
+        let context = context(step: step, seed: seed, level: level)
+        let lambda = context.lambda
         let out = try model.forward(x, context: context)
 
         for regularizer in model.regularizers where regularizer.alternates {
@@ -83,13 +98,14 @@ public final class TrainingStep {
     /// a trellis; no gradients), then the decoder's transforms from those
     /// latents on the tape; loss lambda * 255^2 * MSE (the rate is fixed by
     /// the frozen encoder side and reported from the real coded bytes).
-    public func runOnCodedLatents(_ x: Tensor, step: Int, seed: UInt64, learningRate: Double) throws -> Result {
+    public func runOnCodedLatents(_ x: Tensor, step: Int, seed: UInt64, learningRate: Double, level: Int? = nil) throws -> Result {
         let pixels = Double(x.shape[0] * x.shape[2] * x.shape[3])
         optimizer.learningRate = Float(learningRate)
         model.store.zeroGradients()
-        let (coded, session) = try model.encodePass(x)
+        let context = context(step: step, seed: seed, level: level)
+        let lambda = context.lambda
+        let (coded, session) = try model.encodePass(x, rateLevel: context.rateLevel)
         let bits = session.finishedStreams().reduce(0) { $0 + $1.count * 8 }
-        let context = CallContext(mode: .train, seed: seed, step: step, lambda: lambda)
         let mse = try (model.synthesize(from: coded, context: context) - x).squared().mean()
         let loss = try mse * Float(lambda * 255 * 255)
         let lossValue = try loss.scalarValue

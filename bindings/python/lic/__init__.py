@@ -2,7 +2,7 @@
 model through the embedding library (lic.h, liblicembed.so).
 
     import numpy as np, lic
-    with lic.Codec(model="models/mine") as codec:      # or descriptor=..., or neither: the default pipeline
+    with lic.Codec(model="models/mine") as codec:      # or descriptor=..., or neither: the built-in classical pipeline
         data = codec.encode(image)                       # uint8 array (H, W), (H, W, 3) or (H, W, 4) -> bytes
         restored = codec.decode(data)                    # -> uint8 array of the same shape
 
@@ -57,7 +57,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 class Codec:
     """One codec: a learned model directory (`model`: its model.toml and
     weights.safetensors), a weightless pipeline descriptor (`descriptor`), or the
-    built-in default pipeline (neither).
+    built-in classical pipeline (neither).
 
     Thread safety: lic.h allows one thread at a time per context; each Codec has
     its own context and a lock, so one Codec may be shared by threads (calls run

@@ -107,7 +107,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lic.batch", description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", help="folder of PNG images")
     parser.add_argument("--model", help="learned model directory (model.toml + weights.safetensors)")
-    parser.add_argument("--descriptor", help="pipeline descriptor (weightless); neither: the default pipeline")
+    parser.add_argument("--descriptor", help="pipeline descriptor (weightless); neither: the built-in classical pipeline")
     parser.add_argument("--out", help="JSON lines, one per image (default: stdout)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster (default 2)")
     parser.add_argument("--address", help="a running Dask scheduler (tcp://host:8786) instead of a local cluster")
