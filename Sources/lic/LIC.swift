@@ -12,5 +12,5 @@ struct LIC: ParsableCommand {
         then in LIC_PLUGIN_PATH (colon-separated files or directories), then beside this executable.
         """,
         version: "0.1.0 (plugin ABI \(LIC_ABI_VERSION_MAJOR).\(LIC_ABI_VERSION_MINOR))",
-        subcommands: [Encode.self, Decode.self, Train.self, Finetune.self, Eval.self, Metrics.self, Plugins.self, PluginCheckWorker.self])
+        subcommands: [Encode.self, Decode.self, Train.self, Finetune.self, Eval.self, Metrics.self, Export.self, Plugins.self, PluginCheckWorker.self])
 }

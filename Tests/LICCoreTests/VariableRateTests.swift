@@ -205,3 +205,34 @@ import Testing
         #expect(unmatched.exitedNormally && unmatched.status != 0 && unmatched.stderr.contains("extra.png"))
     }
 }
+
+/// `lic export`: a model directory with only what coding needs, optionally at half the size.
+@Suite struct ModelExportTests {
+    @Test func halfPrecisionExportCodesLikeTheOriginal() throws {
+        let lic = TestSupport.licExecutable
+        let model = TestSupport.packageRoot + "/Tests/LICCoreTests/Fixtures/models/mbt2018-mean-16x32"
+        let out = try TestSupport.temporaryDirectory() + "/half"
+        let export = try TestSupport.run(lic, ["export", "--model", model, "--out", out, "--half"])
+        #expect(export.status == 0, "\(export.stderr)")
+        let original = try SafeTensorsFile.read(path: model + "/weights.safetensors")
+        let half = try SafeTensorsFile.read(path: out + "/weights.safetensors")
+        #expect(Set(half.tensors.keys) == Set(original.tensors.keys) && half.metadata[Codec.lambdaKey] == original.metadata[Codec.lambdaKey])
+        for (name, tensor) in half.tensors {
+            #expect(tensor.values == original.tensors[name]!.values.map(SafeTensorsFile.roundedToHalf), "\(name)")
+        }
+        let sizes = try [model, out].map { try FileManager.default.attributesOfItem(atPath: $0 + "/weights.safetensors")[.size] as! Int }
+        #expect(sizes[1] < sizes[0] * 6 / 10, "\(sizes)")
+        #expect(FileManager.default.fileExists(atPath: out + "/coding-tables.bin"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/optimizer.safetensors"))
+        // The exported model loads its stored tables and decodes its own files exactly.
+        let codec = try Codec.load(directory: out)
+        let image = try TestSupport.syntheticImage(width: 80, height: 64, channels: 3)
+        let encoded = try codec.encode(image)
+        #expect(try Codec.load(directory: out).decode(encoded.bytes, source: "half.lic") == encoded.reconstruction)
+        let full = try Codec.load(directory: model).encode(image)
+        #expect(abs(Double(encoded.bytes.count) / Double(full.bytes.count) - 1) < 0.05)
+        // Writing F16 refuses values that are not float16 values.
+        let bad = SafeTensorsFile(tensors: ["w": .init(shape: [1], values: [0.1])])
+        #expect(throws: (any Error).self) { try bad.write(to: out + "/bad.safetensors", storedAs: .f16) }
+    }
+}

@@ -11,6 +11,7 @@ import LICTensor
 public final class Codec {
     public static let descriptorFile = "model.toml"
     public static let weightsFile = "weights.safetensors"
+    public static let codingTablesFile = CodingTableFile.name
 
     /// A stage in execution order.
     public struct Stage: Sendable {
@@ -286,6 +287,25 @@ public final class Codec {
         weightsChanged()
     }
 
+    /// What a model directory's weights file records besides the weights:
+    /// the lambdas of a variable-rate model, or the one lambda.
+    public var modelMetadata: [String: String] {
+        if let rateLevels { return [Self.lambdasKey: rateLevels.text] }
+        return modelLambda.map { [Self.lambdaKey: String($0)] } ?? [:]
+    }
+
+    /// Rounds every model parameter to the nearest float16 value, so the
+    /// model can be saved at half the size (`save(..., storedAs: .f16)`) and
+    /// loads back to exactly these weights (and this identity).
+    public func roundWeightsToHalf() {
+        for entry in modelParameters {
+            entry.tensor.withUnsafeMutableBufferPointer { values in
+                for i in values.indices { values[i] = SafeTensorsFile.roundedToHalf(values[i]) }
+            }
+        }
+        weightsChanged()
+    }
+
     /// The rate level a quality asks for: nil for a model with one rate (which
     /// refuses a quality), the default quality's level when none is given.
     public func rateLevel(quality: Double?) throws -> Double? {
@@ -314,7 +334,7 @@ public final class Codec {
     /// tables (each atomically). The tables are integers, stored so that any
     /// machine and any later version codes with exactly these; a model whose
     /// tables cannot be built yet (e.g. a diverged checkpoint) is saved without.
-    public func save(to directory: String, metadata: [String: String] = [:]) throws {
+    public func save(to directory: String, metadata: [String: String] = [:], storedAs stored: SafeTensorsFile.StoredType = .f32) throws {
         let tablesPath = directory + "/" + CodingTableFile.name
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -322,7 +342,7 @@ public final class Codec {
         } catch {
             throw LICError("\(directory): cannot write the model: \(error.localizedDescription)")
         }
-        try store.save(to: directory + "/" + Self.weightsFile, metadata: metadata, groups: [.main, .auxiliary])
+        try store.save(to: directory + "/" + Self.weightsFile, metadata: metadata, groups: [.main, .auxiliary], storedAs: stored)
         guard hasWeights else { return }
         do {
             try prepareCoding()

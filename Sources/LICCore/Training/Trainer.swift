@@ -180,6 +180,7 @@ public final class Trainer {
             }
             model.rateLevels = levels
         }
+        if model.rateLevels == nil, model.modelLambda == nil { model.modelLambda = configuration.lambda }
         stepper = TrainingStep(model: model, lambda: configuration.lambda, rateLevels: model.rateLevels, clip: configuration.clip,
                                optimizer: optimizer, auxiliaryOptimizer: auxiliaryOptimizer)
         let alignment = try model.alignment()
@@ -308,13 +309,7 @@ public final class Trainer {
         let output = configuration.output
         let stamp = ["train.step": String(step)]
         // The model keeps the lambda it was trained for (a fine-tuned one, its base model's).
-        var modelMetadata = stamp
-        if let levels = model.rateLevels {
-            modelMetadata[Codec.lambdasKey] = levels.text
-        } else {
-            modelMetadata[Codec.lambdaKey] = String(model.modelLambda ?? configuration.lambda)
-        }
-        try model.save(to: output, metadata: modelMetadata)
+        try model.save(to: output, metadata: stamp.merging(model.modelMetadata) { $1 })
         if model.store.all.contains(where: { $0.group == .regularizer }) {
             try model.store.save(to: output + "/" + Self.regularizerState, metadata: stamp, groups: [.regularizer])
         }

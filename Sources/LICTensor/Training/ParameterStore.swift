@@ -114,10 +114,11 @@ public final class ParameterStore: @unchecked Sendable {
     }
 
     /// Writes the parameters of `groups` (and `metadata`) as a safetensors file.
-    public func save(to path: String, metadata: [String: String] = [:], groups: Set<Group> = Set(Group.allCases)) throws {
+    public func save(to path: String, metadata: [String: String] = [:], groups: Set<Group> = Set(Group.allCases),
+                     storedAs stored: SafeTensorsFile.StoredType = .f32) throws {
         var tensors: [String: SafeTensorsFile.Tensor] = [:]
         for entry in all where groups.contains(entry.group) { tensors[entry.name] = SafeTensorsFile.Tensor(shape: entry.tensor.shape, values: entry.tensor.values) }
-        try SafeTensorsFile(tensors: tensors, metadata: metadata).write(to: path)
+        try SafeTensorsFile(tensors: tensors, metadata: metadata).write(to: path, storedAs: stored)
     }
 
     /// Loads values for every registered parameter from `path`; a missing

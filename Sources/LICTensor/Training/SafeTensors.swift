@@ -52,6 +52,19 @@ public struct SafeTensorsFile: Sendable {
     public var tensors: [String: Tensor]
     public var metadata: [String: String]
 
+    /// How `write` stores values: F32, or F16 (half the size; every value
+    /// must already be a float16 value - see `roundedToHalf` - so that what
+    /// is read back is exactly what was written).
+    public enum StoredType: String, Sendable {
+        case f32 = "F32", f16 = "F16"
+    }
+
+    /// `value` rounded to the nearest float16 (ties to even), as a Float:
+    /// exact on every machine (IEEE 754 conversion). Beyond float16's range: infinite.
+    public static func roundedToHalf(_ value: Float) -> Float {
+        Float(Float16(value))
+    }
+
     public init(tensors: [String: Tensor] = [:], metadata: [String: String] = [:]) {
         self.tensors = tensors
         self.metadata = metadata
@@ -64,13 +77,14 @@ public struct SafeTensorsFile: Sendable {
 
     // MARK: Writing
 
-    /// Writes an F32 safetensors file. Tensors appear in the header and in the
+    /// Writes a safetensors file (F32, or F16 with `storedAs: .f16`). Tensors appear in the header and in the
     /// data in order of their names' UTF-8 bytes, the data contiguous in that
     /// order; metadata keys are sorted the same way, and `__metadata__` is left
     /// out when there is none. The file is written to a temporary file beside
     /// `path`, flushed, and renamed over `path`, so readers see either the old
     /// file or the complete new one.
-    public func write(to path: String) throws {
+    public func write(to path: String, storedAs stored: StoredType = .f32) throws {
+        let elementSize = stored == .f32 ? 4 : 2
         let names = tensors.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var header = "{"
         var first = true
@@ -105,10 +119,13 @@ public struct SafeTensorsFile: Sendable {
                 throw CheckpointError(path: path, tensor: name,
                                       message: "shape \(tensor.shape) needs \(count) values, has \(tensor.values.count)")
             }
-            let end = offset + 4 * count
+            if stored == .f16, let bad = tensor.values.first(where: { Self.roundedToHalf($0) != $0 && !$0.isNaN }) {
+                throw CheckpointError(path: path, tensor: name, message: "value \(bad) is not a float16 value (round the weights first)")
+            }
+            let end = offset + elementSize * count
             if !first { header += "," }
             first = false
-            header += Self.jsonString(name) + ":{\"dtype\":\"F32\",\"shape\":["
+            header += Self.jsonString(name) + ":{\"dtype\":\"\(stored.rawValue)\",\"shape\":["
             header += tensor.shape.map(String.init).joined(separator: ",")
             header += "],\"data_offsets\":[\(offset),\(end)]}"
             offset = end
@@ -123,12 +140,27 @@ public struct SafeTensorsFile: Sendable {
             try withUnsafeBytes(of: &length) { try writer.write($0) }
             try headerBytes.withUnsafeBytes { try writer.write($0) }
             for name in names {
-                try Self.writeLittleEndian(tensors[name]!.values, to: writer)
+                if stored == .f16 {
+                    try Self.writeHalvesLittleEndian(tensors[name]!.values, to: writer)
+                } else {
+                    try Self.writeLittleEndian(tensors[name]!.values, to: writer)
+                }
             }
             try writer.commit()
         } catch {
             writer.abandon()
             throw error
+        }
+    }
+
+    private static func writeHalvesLittleEndian(_ values: [Float], to writer: AtomicFileWriter) throws {
+        var chunk = [UInt16](repeating: 0, count: 4096)
+        var start = 0
+        while start < values.count {
+            let n = min(chunk.count, values.count - start)
+            for i in 0..<n { chunk[i] = Float16(values[start + i]).bitPattern.littleEndian }
+            try chunk.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<(2 * n)])) }
+            start += n
         }
     }
 
