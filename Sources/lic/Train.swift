@@ -23,18 +23,23 @@ struct Train: ParsableCommand {
     @Option(help: "Rate-distortion trade-off (e.g. 0.0067) of a model with one rate.") var lambda: Double?
     @Option(help: "A variable-rate model's lambdas, one per rate level: 'standard' (\(RateLevels.standardLadder.map { "\($0)" }.joined(separator: ", "))) or a comma-separated list.")
     var lambdas: String?
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model directory's weights instead of a fresh initialization.",
+            discussion: "The pipeline must be the model's (e.g. its own model.toml); optimizer state and schedule start anew. Continues training a shipped model (models/default) on a machine that lacks the original run's optimizer state."))
+    var initialModel: String?
     @Option(help: "Learning rate of the main parameters.") var lr = 1e-4
     @Option(help: "Learning rate of the auxiliary parameters (quantiles).") var auxLr = 1e-3
     @OptionGroup var options: TrainingRunOptions
 
     func validate() throws {
         guard (lambda == nil) != (lambdas == nil) else { throw ValidationError("give --lambda (one rate) or --lambdas (variable rate)") }
+        guard initialModel == nil || !options.resume else { throw ValidationError("--init starts a new run; --resume continues one: give one of them") }
     }
 
     func run() throws {
         let levels = try lambdas.map(RateLevels.init(parsing:))
         var configuration = try options.configuration(pipeline: pipeline, lambda: lambda ?? levels!.lambdas[0], learningRate: lr)
         configuration.rateLevels = levels
+        configuration.initialModel = initialModel
         configuration.auxiliaryLearningRate = auxLr
         try options.run(configuration, verb: "training")
     }

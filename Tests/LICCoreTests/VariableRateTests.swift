@@ -136,6 +136,17 @@ import Testing
         let otherLadder = try TestSupport.run(lic, ["train", "--resume", "--steps", "16"] + common.dropLast() + ["0.01,0.1"])
         #expect(otherLadder.status != 0 && otherLadder.stderr.contains("lambdas"))
 
+        // A new run from the model's weights (training continued elsewhere) starts exactly at them.
+        let continued = work + "/continued"
+        let initial = try TestSupport.run(lic, ["train", "--pipeline", descriptor, "--init", model, "--steps", "0", "--lambdas", "standard",
+                                                "--data", data, "--out", continued, "--batch", "2", "--crop", "64"])
+        #expect(initial.status == 0, "\(initial.stderr)")
+        #expect(try SafeTensorsFile.read(path: continued + "/weights.safetensors").tensors
+            == SafeTensorsFile.read(path: model + "/weights.safetensors").tensors)
+        let mismatched = try TestSupport.run(lic, ["train", "--pipeline", descriptor, "--init", model, "--steps", "0", "--lambdas", "0.01,0.1",
+                                                   "--data", data, "--out", work + "/other", "--batch", "2", "--crop", "64"])
+        #expect(mismatched.status != 0 && mismatched.stderr.contains("lambdas"), "\(mismatched.stderr)")
+
         let image = data + "/crop0.png"
         var sizes: [Int] = []
         for quality in ["1", "4.5", "8"] {

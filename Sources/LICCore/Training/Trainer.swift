@@ -30,6 +30,9 @@ public final class Trainer {
         public var seed: UInt64 = 0
         /// Fine-tuning a trained model on real quantized latents instead of training from a descriptor.
         public var finetune: Finetune?
+        /// A model directory whose weights a new run starts from (the same pipeline), instead of a fresh
+        /// initialization: new optimizer state and schedule (training continued on another machine).
+        public var initialModel: String?
 
         public init(pipeline: String?, data: String, output: String, lambda: Double) {
             self.pipeline = pipeline
@@ -164,6 +167,10 @@ public final class Trainer {
             guard let pipeline = configuration.pipeline else { throw LICError("lic train: give --pipeline (or --resume)") }
             let descriptor = try PipelineDescriptor.load(path: pipeline)
             model = try Codec(descriptor: descriptor, training: true)
+            if let initial = configuration.initialModel {
+                try model.loadWeights(from: initial + "/" + Codec.weightsFile)
+                model.modelLambda = nil  // this run's lambda is the one it trains for
+            }
             descriptorDirectory = URL(fileURLWithPath: pipeline).deletingLastPathComponent().standardized.path
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             do {
