@@ -28,6 +28,8 @@ final class GainTransform: DifferentiableTransformComponent {
     let logGain: Tensor
 
     var alignment: Int { 1 }
+    /// Per pixel: tiles need no context.
+    var halo: Int? { 0 }
 
     init(params: Params, host: Host) throws {
         channels = Int(try params.int("channels"))

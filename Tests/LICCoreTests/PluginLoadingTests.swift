@@ -37,7 +37,7 @@ import Testing
             ("NO_ENTRY", "does not export lic_plugin_entry"),
             ("ABI_MAJOR_2", "built for ABI 2.0"),
             ("SWIFT_MISMATCH", "Swift runtime mismatch"),
-            ("DECLINE", "declined ABI 1.2"),
+            ("DECLINE", "declined ABI 1.3"),
             ("BAD_DEFAULT", "default of parameter 'level'"),
         ]
         for (defect, reason) in cases {

@@ -31,6 +31,10 @@ extension Bridge {
                     }
                     give(try transform.apply(tensors, context: CallContext(context)), to: output)
                 }
+            },
+            halo: { instance in
+                guard let transform = try? object(instance, as: (any DifferentiableTransformComponent).self) else { return -1 }
+                return transform.halo.map { Int64($0) } ?? -1
             }))
         return UnsafeRawPointer(table)
     }()

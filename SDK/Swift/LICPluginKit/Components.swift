@@ -20,6 +20,14 @@ public protocol DifferentiableTransformComponent: AnyObject {
     /// The output shape for the shape of the first input.
     func outputShape(for inputShape: [Int]) throws -> [Int]
     func apply(_ inputs: [Tensor], context: CallContext) throws -> Tensor
+    /// How far, in input pixels, an output looks past the input region that
+    /// maps onto it (see lic_transform_v3.halo); nil: never tiled.
+    var halo: Int? { get }
+}
+
+extension DifferentiableTransformComponent {
+    /// By default a transform sees the whole image.
+    public var halo: Int? { nil }
 }
 
 /// What an entropy model returns: y_hat always; likelihoods in training and

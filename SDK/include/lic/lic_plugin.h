@@ -45,9 +45,9 @@ extern "C" {
 
 /* ABI version: major changes break compatibility; minor ones only append. */
 #define LIC_ABI_VERSION_MAJOR 1u
-#define LIC_ABI_VERSION_MINOR 2u
+#define LIC_ABI_VERSION_MINOR 3u
 /* (major << 16) | minor, written as a literal so Swift imports it. */
-#define LIC_ABI_VERSION 0x00010002u
+#define LIC_ABI_VERSION 0x00010003u
 #define LIC_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define LIC_ABI_MINOR_OF(v) ((uint32_t)(v) & 0xFFFFu)
 

@@ -42,9 +42,10 @@ typedef struct lic_call_context {
     int64_t step;             /* training step (0 outside training) */
     double lambda;            /* rate-distortion weight of the loss this call trains or codes for (0: none given) */
     double rate_level;        /* variable rate: a level in [0, levels - 1]; negative: the model's only rate */
-    /* The part of the image this call computes, in image pixels, and the
-     * context (halo) around it the inputs include. The whole image today:
-     * x = y = halo = 0 and width x height the (padded) image. */
+    /* The part of the first input this call computes from, in its pixels:
+     * the tile's origin and size (halo included), and the halo it was given
+     * (see lic_transform_v3.halo). Untiled calls: x = y = halo = 0 and
+     * width x height the (padded) image. */
     int64_t tile_x, tile_y, tile_width, tile_height;
     int64_t tile_halo;
     uint32_t stream_index;    /* decoding: the first coded stream of this call (streams are opened in order) */
@@ -69,7 +70,22 @@ typedef struct lic_transform_v3 {
      * Called by the thread running the computation. */
     lic_status (*apply)(void *instance, const lic_call_context *context, const lic_tensor *const *inputs,
                         uint32_t input_count, lic_tensor **output, lic_error *error);
+    /* ABI 1.3; absent from smaller tables (LIC_TRANSFORM_V3_HAS), or NULL:
+     * the transform is never tiled. How far, in pixels of its first input,
+     * an output looks beyond the input region that maps onto it (for a conv
+     * stack, the receptive field's reach past the stride footprint), on each
+     * side; negative: it must see the whole image. With it the host may
+     * compute coding passes over tiles whose inputs overlap by at least this
+     * halo (with zero padding, like the whole image's, only at the image's
+     * borders) and stitch the outputs: bounded memory for large images, the
+     * same result. Only single-input transforms are tiled; the context says
+     * which tile (tile_x, tile_y, tile_width, tile_height, tile_halo). Called
+     * from any thread. */
+    int64_t (*halo)(void *instance);
 } lic_transform_v3;
+
+#define LIC_TRANSFORM_V3_HAS(table, field) \
+    ((table)->struct_size >= offsetof(lic_transform_v3, field) + sizeof((table)->field))
 
 /* One batch for lic.quantizer/2 quantize: what a rate-distortion decision
  * needs. Arrays hold `count` elements, are owned by the caller and borrowed

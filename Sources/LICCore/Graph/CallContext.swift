@@ -21,8 +21,10 @@ public struct CallContext: Sendable {
     public var lambda: Double = 0
     /// nil: the model's only rate.
     public var rateLevel: Double?
-    /// The padded image this call computes (the whole image: tiling is a later step).
+    /// The part of the first input this call computes from: origin, size
+    /// (the whole padded image unless tiled) and the halo it includes.
     public var width = 0, height = 0
+    public var tileX = 0, tileY = 0, halo = 0
 
     public init(mode: Mode, seed: UInt64 = 0, step: Int = 0, lambda: Double = 0) {
         (self.mode, self.seed, self.step, self.lambda) = (mode, seed, step, lambda)
@@ -44,8 +46,11 @@ public struct CallContext: Sendable {
         context.step = Int64(step)
         context.lambda = lambda
         context.rate_level = rateLevel ?? -1
+        context.tile_x = Int64(tileX)
+        context.tile_y = Int64(tileY)
         context.tile_width = Int64(width)
         context.tile_height = Int64(height)
+        context.tile_halo = Int64(halo)
         return try body(&context)
     }
 }

@@ -271,6 +271,11 @@ public final class Codec {
     /// rate-distortion quantizers can scale their own lambda with it.
     public var modelLambda: Double?
 
+    /// How coding passes tile transforms that allow it (nil: never tile).
+    /// Encoder and decoder must use the same plan for the reconstruction to
+    /// match bit for bit; the default is the same everywhere.
+    var tilePlan: TilePlan? = .standard
+
     /// Weights-file metadata of a variable-rate model: its lambdas, one per rate level.
     public static let lambdasKey = "model.lambdas"
 

@@ -148,7 +148,7 @@ extension Codec {
                     switch node {
                     case .transform(let transform):
                         tensors[stage.outputs[0]] = try ExactArithmetic.with(exact.contains(index)) {
-                            try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index))
+                            try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index), tiles: tilePlan)
                         }
                     case .entropy(let entropy, let quantizer):
                         publish(try entropy.encode(tensors[stage.inputs[0]]!, condition: stage.inputs.dropFirst().first.map { tensors[$0]! },
@@ -299,7 +299,7 @@ extension Codec {
                             // Stages that need the image (the encoder's side) do not run.
                             guard stage.inputs.allSatisfy({ tensors[$0] != nil }) else { return }
                             tensors[stage.outputs[0]] = try ExactArithmetic.with(exact.contains(index)) {
-                                try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index))
+                                try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index), tiles: tilePlan)
                             }
                         case .entropy(let entropy, let quantizer):
                             let condition = try stage.inputs.dropFirst().first.map { name in

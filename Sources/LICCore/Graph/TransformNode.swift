@@ -41,6 +41,19 @@ final class TransformNode: ComponentInstance {
         }
     }
 
+    /// The transform's halo (lic_transform_v3.halo, ABI 1.3): nil when it
+    /// must see the whole image - a /1 component, a 1.2 table, or no answer.
+    var halo: Int? {
+        guard case .v3(let t) = table else { return nil }
+        let offset = MemoryLayout<lic_transform_v3>.offset(of: \.halo)!
+        // Read the field only if the plugin's table has it (its struct_size says how long the table is).
+        guard Int(t.pointee.struct_size) >= offset + MemoryLayout<Int>.size,
+              let function = UnsafeRawPointer(t).load(fromByteOffset: offset, as: (@convention(c) (UnsafeMutableRawPointer?) -> Int64)?.self)
+        else { return nil }
+        let halo = function(instance)
+        return halo >= 0 && halo <= 1 << 16 ? Int(halo) : nil
+    }
+
     func outputShape(for input: [Int]) throws -> [Int] {
         var output = [Int64](repeating: -1, count: input.count)
         let shape = input.map(Int64.init)

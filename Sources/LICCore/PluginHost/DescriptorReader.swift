@@ -83,17 +83,22 @@ enum DescriptorReader {
     private static func checkInterface(_ interfaceID: String, kind: ComponentInfo.Kind, table: UnsafeRawPointer?, id: String) throws {
         guard let table else { throw LICError("\(id): interface table is NULL") }
         let size = table.load(as: UInt32.self)
-        func require<T>(_ type: T.Type, _ complete: (T) -> Bool) throws {
-            guard size >= UInt32(MemoryLayout<T>.size) else {
-                throw LICError("\(id): \(interfaceID) table is \(size) bytes, expected \(MemoryLayout<T>.size)")
+        /// `minimumSize`: the table's size in the ABI that introduced it (later minors append; the host checks before reading those).
+        func require<T>(_ type: T.Type, minimumSize: Int = MemoryLayout<T>.size, _ complete: (T) -> Bool) throws {
+            guard size >= UInt32(minimumSize) else {
+                throw LICError("\(id): \(interfaceID) table is \(size) bytes, expected at least \(minimumSize)")
             }
-            guard complete(table.load(as: T.self)) else { throw LICError("\(id): \(interfaceID) table has a NULL function") }
+            // Copy only what the plugin declared; fields it lacks stay zero (NULL).
+            var copy = [UInt8](repeating: 0, count: MemoryLayout<T>.size)
+            copy.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: table, count: min(Int(size), MemoryLayout<T>.size))) }
+            guard complete(copy.withUnsafeBytes { $0.load(as: T.self) }) else { throw LICError("\(id): \(interfaceID) table has a NULL function") }
         }
         switch (kind, interfaceID) {
         case (.transform, LIC_INTERFACE_TRANSFORM_1):
             try require(lic_transform_v1.self) { $0.create != nil && $0.destroy != nil && $0.alignment != nil && $0.output_shape != nil && $0.forward != nil }
         case (.transform, LIC_INTERFACE_TRANSFORM_3):
-            try require(lic_transform_v3.self) { $0.create != nil && $0.destroy != nil && $0.alignment != nil && $0.output_shape != nil && $0.apply != nil }
+            // ABI 1.2's table ends before `halo`.
+            try require(lic_transform_v3.self, minimumSize: MemoryLayout<lic_transform_v3>.offset(of: \.halo)!) { $0.create != nil && $0.destroy != nil && $0.alignment != nil && $0.output_shape != nil && $0.apply != nil }
         case (.entropyModel, LIC_INTERFACE_ENTROPY_MODEL_3):
             try require(lic_entropy_model_v3.self) {
                 $0.create != nil && $0.destroy != nil && $0.forward != nil && $0.auxiliary_loss != nil && $0.prepare_coding != nil
