@@ -13,7 +13,7 @@ struct TrainingRunOptions: ParsableArguments {
     @Option(help: "Crops per batch.") var batch = 8
     @Option(help: "Crop size in pixels (a multiple of the model's alignment, 64 for hyperpriors).") var crop = 128
     @Option(help: "Clip the gradient norm to this (0: no clipping).") var clip = 1.0
-    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR or cosine:STEPS:MIN_FACTOR, optionally ',warmup:N'.")
+    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR, cosine:STEPS:MIN_FACTOR or cosine-time:SECONDS:MIN_FACTOR (over seconds of training: anneals by a deadline), optionally ',warmup:N'.")
     var schedule = "constant"
     @Option(help: "Log (progress line and train.jsonl) every N steps.") var logEvery = 10
     @Option(help: "Checkpoint every N steps.") var checkpointEvery = 500

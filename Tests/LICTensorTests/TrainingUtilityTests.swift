@@ -526,6 +526,16 @@ private func quadraticGradient(_ x: [Float]) -> [Float] { x.map { 2 * ($0 - 0.5)
         #expect(abs(warm.factor(atStep: 3) - 0.5 * (1 + cos(Double.pi * 3 / 100))) < 1e-12)
         #expect(abs(warm.factor(atStep: 4) - 0.5 * (1 + cos(Double.pi * 4 / 100))) < 1e-12)
         #expect(warm.factor(atStep: 100) == 0)
+
+        // Over seconds of training: the step does not matter, the elapsed time does.
+        let timed = try LearningRateSchedule(parsing: "cosine-time:3600:0.05,warmup:10")
+        #expect(timed.decay == .cosineTime(seconds: 3600, minimumFactor: 0.05) && timed.description == "cosine-time:3600.0:0.05,warmup:10")
+        #expect(try LearningRateSchedule(parsing: timed.description) == timed)
+        #expect(timed.factor(atStep: 500, elapsed: 0) == 1 && timed.factor(atStep: 5, elapsed: 0) == 0.6)
+        #expect(abs(timed.factor(atStep: 500, elapsed: 1800) - 0.525) < 1e-12)
+        #expect(timed.factor(atStep: 500, elapsed: 7200) == 0.05)
+        #expect(throws: (any Error).self) { try LearningRateSchedule(parsing: "cosine-time:0:0.1") }
+        #expect(throws: (any Error).self) { try LearningRateSchedule(parsing: "cosine-time:60:2") }
     }
 
     @Test func parsing() throws {

@@ -290,7 +290,7 @@ public final class Trainer {
     /// One optimizer step on batch `step`.
     func trainStep(elapsed: Double) throws -> StepRecord {
         let x = try images.batch(size: configuration.batch, crop: configuration.crop, seed: configuration.seed, step: step)
-        let rate = configuration.learningRate * configuration.schedule.factor(atStep: step)
+        let rate = configuration.learningRate * configuration.schedule.factor(atStep: step, elapsed: elapsed)
         let seed = configuration.seed &+ UInt64(step)
         let level = level(atStep: step)
         let result = finetuneStages == nil

@@ -12,9 +12,14 @@ import Foundation
 ///   - `step(every: n, factor: f)`: `f^⌊s / n⌋` (torch's StepLR).
 ///   - `cosine(totalSteps: T, minimumFactor: a)`:
 ///     `a + (1 - a)·(1 + cos(π·s/T))/2` for `s < T`, then `a`.
+///   - `cosineTime(seconds: T, minimumFactor: a)`: the same cosine over
+///     seconds of training (`elapsed`, resumed runs included) instead of
+///     steps: the rate anneals by a deadline whatever the machine's speed
+///     (and whatever else it runs), at the price of step-for-step
+///     reproducibility.
 ///
-/// Written on command lines as "constant", "step:1000:0.5" or
-/// "cosine:100000:0.01", each optionally followed by ",warmup:500" (or
+/// Written on command lines as "constant", "step:1000:0.5",
+/// "cosine:100000:0.01" or "cosine-time:7200:0.05", each optionally followed by ",warmup:500" (or
 /// "warmup:500" alone, meaning constant after the warmup); `description`
 /// gives that form back.
 public struct LearningRateSchedule: Sendable, Equatable, CustomStringConvertible {
@@ -22,6 +27,7 @@ public struct LearningRateSchedule: Sendable, Equatable, CustomStringConvertible
         case constant
         case step(every: Int, factor: Double)
         case cosine(totalSteps: Int, minimumFactor: Double)
+        case cosineTime(seconds: Double, minimumFactor: Double)
     }
 
     public var warmupSteps: Int
@@ -35,9 +41,13 @@ public struct LearningRateSchedule: Sendable, Equatable, CustomStringConvertible
     /// The multiplier for 0-based step `step` (negative steps count as 0).
     /// Out-of-range parameters (which `init(parsing:)` and `validate()` reject)
     /// are treated leniently: a non-positive period or total means no decay.
-    public func factor(atStep step: Int) -> Double {
+    /// `elapsed`: seconds trained so far, for `cosineTime` (nil counts as 0).
+    public func factor(atStep step: Int, elapsed: Double? = nil) -> Double {
         let s = max(step, 0)
         var value: Double
+        func cosine(_ progress: Double, _ minimumFactor: Double) -> Double {
+            minimumFactor + (1 - minimumFactor) * 0.5 * (1 + cos(Double.pi * min(max(progress, 0), 1)))
+        }
         switch decay {
         case .constant:
             value = 1
@@ -47,9 +57,10 @@ public struct LearningRateSchedule: Sendable, Equatable, CustomStringConvertible
             if totalSteps <= 0 || s >= totalSteps {
                 value = totalSteps <= 0 ? 1 : minimumFactor
             } else {
-                let progress = Double(s) / Double(totalSteps)
-                value = minimumFactor + (1 - minimumFactor) * 0.5 * (1 + cos(Double.pi * progress))
+                value = cosine(Double(s) / Double(totalSteps), minimumFactor)
             }
+        case let .cosineTime(seconds, minimumFactor):
+            value = seconds > 0 ? cosine((elapsed ?? 0) / seconds, minimumFactor) : 1
         }
         if warmupSteps > 0 && s < warmupSteps {
             value *= Double(s + 1) / Double(warmupSteps)
@@ -82,6 +93,11 @@ public struct LearningRateSchedule: Sendable, Equatable, CustomStringConvertible
                 throw TensorError.invalidArgument(
                     "learning-rate schedule: cosine minimum factor must be in [0, 1], got \(minimumFactor)")
             }
+        case let .cosineTime(seconds, minimumFactor):
+            guard seconds > 0, seconds.isFinite, minimumFactor >= 0, minimumFactor <= 1 else {
+                throw TensorError.invalidArgument(
+                    "learning-rate schedule: cosine-time needs positive seconds and a minimum factor in [0, 1], got \(seconds), \(minimumFactor)")
+            }
         }
     }
 
@@ -91,7 +107,7 @@ public struct LearningRateSchedule: Sendable, Equatable, CustomStringConvertible
         func bad(_ token: some StringProtocol, _ why: String) -> TensorError {
             .invalidArgument("learning-rate schedule '\(text)': bad token '\(token)': \(why)")
         }
-        let expected = "expected constant, step:EVERY:FACTOR, cosine:TOTAL:MINFACTOR or warmup:STEPS"
+        let expected = "expected constant, step:EVERY:FACTOR, cosine:TOTAL:MINFACTOR, cosine-time:SECONDS:MINFACTOR or warmup:STEPS"
         var decay: Decay?
         var warmup: Int?
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
@@ -123,6 +139,13 @@ public struct LearningRateSchedule: Sendable, Equatable, CustomStringConvertible
                     guard value >= 0, value <= 1 else { throw bad(fields[2], "MINFACTOR must be in [0, 1] (in '\(part)')") }
                     decay = .cosine(totalSteps: steps, minimumFactor: value)
                 }
+            case "cosine-time":
+                guard decay == nil else { throw bad(part, "a second decay; give one of constant, step, cosine, cosine-time") }
+                guard fields.count == 3, let seconds = Double(fields[1]), seconds > 0, seconds.isFinite,
+                      let minimum = Double(fields[2]), minimum >= 0, minimum <= 1 else {
+                    throw bad(part, "expected cosine-time:SECONDS:MINFACTOR with SECONDS > 0 and MINFACTOR in [0, 1], e.g. cosine-time:7200:0.05")
+                }
+                decay = .cosineTime(seconds: seconds, minimumFactor: minimum)
             case "warmup":
                 guard warmup == nil else { throw bad(part, "warmup given twice") }
                 guard fields.count == 2 else { throw bad(part, "expected warmup:STEPS, e.g. warmup:500") }
@@ -145,6 +168,7 @@ public struct LearningRateSchedule: Sendable, Equatable, CustomStringConvertible
         case .constant: text = "constant"
         case let .step(every, factor): text = "step:\(every):\(factor)"
         case let .cosine(totalSteps, minimumFactor): text = "cosine:\(totalSteps):\(minimumFactor)"
+        case let .cosineTime(seconds, minimumFactor): text = "cosine-time:\(seconds):\(minimumFactor)"
         }
         if warmupSteps != 0 { text += ",warmup:\(warmupSteps)" }
         return text
