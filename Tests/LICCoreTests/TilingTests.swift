@@ -39,7 +39,7 @@ import Testing
         #expect(tiledLatent == wholeLatent)
         #expect(tiled.bytes == whole.bytes)
         let difference = zip(tiled.reconstruction.pixels, whole.reconstruction.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
-        #expect(difference <= 1, "\(name): pixels differ by \(difference)")
+        #expect(difference == 0, "\(name): pixels differ by \(difference)")
         #expect(try codec.decode(tiled.bytes, source: "tiled.lic") == tiled.reconstruction)
     }
 

@@ -274,7 +274,7 @@ public final class Codec {
     /// How coding passes tile transforms that allow it (nil: never tile).
     /// Encoder and decoder must use the same plan for the reconstruction to
     /// match bit for bit; the default is the same everywhere.
-    var tilePlan: TilePlan? = .standard
+    public var tilePlan: TilePlan? = TilePlan.fromEnvironment() ?? .standard
 
     /// Weights-file metadata of a variable-rate model: its lambdas, one per rate level.
     public static let lambdasKey = "model.lambdas"

@@ -1,4 +1,5 @@
 import CLIC
+import Foundation
 import LICTensor
 
 /// Coding passes over tiles: a transform that declares a halo
@@ -8,10 +9,17 @@ import LICTensor
 /// tile, not the image; the result is the untiled one (the halo covers the
 /// receptive field; tests compare). Tiles are planned from the image size and
 /// the tile side alone, so encoder and decoder tile alike.
-struct TilePlan: Sendable, Equatable {
+public struct TilePlan: Sendable, Equatable {
     /// The largest tile side, in pixels of the transform's higher-resolution
     /// side (the image for analysis and synthesis).
-    var side: Int
+    public var side: Int
+
+    public init(side: Int) { self.side = max(16, side) }
+
+    /// LIC_TILE_SIDE (pixels; for measurements), if set.
+    static func fromEnvironment() -> TilePlan? {
+        ProcessInfo.processInfo.environment["LIC_TILE_SIDE"].flatMap(Int.init).map(TilePlan.init(side:))
+    }
 
     /// The default: Kodak-sized images (768 x 512) are one tile; a 4K image
     /// is 15 (analysis: about 350 MB of activations per tile for N = 128).

@@ -70,7 +70,50 @@ final class DNNLContext: @unchecked Sendable {
     let stream: dnnl_stream_t
     /// Scratch memory lent to each plan run.
     let scratchpads = DNNLScratchpads()
-    private let plans = Mutex<[DNNLCacheKey: any AnyObject & Sendable]>([:])
+    private let plans = Mutex(PlanCache())
+
+    /// The plans, least recently used first out once their working buffers
+    /// (blocked-layout copies of activations, one set per geometry) pass the
+    /// budget: a large image coded in tiles of a few shapes, or many image
+    /// sizes through lic.h, keep a bounded set instead of one per shape.
+    struct PlanCache {
+        struct Entry {
+            var plan: DNNLPlan
+            var lastUse: UInt64
+        }
+        var entries: [DNNLCacheKey: Entry] = [:]
+        var bytes = 0
+        var clock: UInt64 = 0
+
+        mutating func use(_ key: DNNLCacheKey) -> DNNLPlan? {
+            guard let plan = entries[key]?.plan else { return nil }
+            clock += 1
+            entries[key]!.lastUse = clock
+            return plan
+        }
+
+        /// Stores `plan` (the first stored wins a race) and evicts others past `budget`.
+        mutating func store(_ plan: DNNLPlan, for key: DNNLCacheKey, budget: Int) -> DNNLPlan {
+            if let existing = use(key) { return existing }
+            clock += 1
+            entries[key] = Entry(plan: plan, lastUse: clock)
+            bytes += plan.workingBytes
+            while bytes > budget, entries.count > 1,
+                  let oldest = entries.filter({ $0.key != key }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                // A plan another thread is running stays alive until that run ends (it holds a reference).
+                bytes -= oldest.value.plan.workingBytes
+                entries[oldest.key] = nil
+            }
+            return plan
+        }
+    }
+
+    /// Bytes of plan working buffers kept (LIC_PLAN_CACHE_MIB overrides; default 768 MiB: a training
+    /// step's plans for mbt2018-mean at batch 8 and 128-pixel crops fit, a 768-pixel tile's about three times).
+    static let planCacheBudget: Int = {
+        if let text = getenv("LIC_PLAN_CACHE_MIB").map({ String(cString: $0) }), let mib = Int(text), mib >= 0 { return mib << 20 }
+        return 768 << 20
+    }()
 
     private static let instance: Result<DNNLContext, TensorError> = Result { () throws(TensorError) in try DNNLContext() }
 
@@ -90,30 +133,25 @@ final class DNNLContext: @unchecked Sendable {
     /// The plan cached for `key`, made by `make` on first use. Creation runs
     /// outside the cache lock (it can take milliseconds); if two threads race
     /// on the same new key, the first plan stored wins.
-    func plan<Geometry: Hashable & Sendable, Plan: AnyObject & Sendable>(
-        _ operation: String, _ geometry: Geometry, threads: Int, make: () throws(TensorError) -> Plan
-    ) throws(TensorError) -> Plan {
+    func plan<Geometry: Hashable & Sendable>(
+        _ operation: String, _ geometry: Geometry, threads: Int, make: () throws(TensorError) -> DNNLPlan
+    ) throws(TensorError) -> DNNLPlan {
         let key = DNNLCacheKey(DNNLPlanKey(operation: operation, geometry: geometry, threads: threads))
-        if let existing = plans.withLock({ $0[key] }) as? Plan { return existing }
+        if let existing = plans.withLock({ $0.use(key) }) { return existing }
         let made = try make()
-        let stored = plans.withLock { table -> any AnyObject & Sendable in
-            if let existing = table[key] { return existing }
-            table[key] = made
-            return made
-        }
-        guard let result = stored as? Plan else {
-            throw TensorError.backend("plan cache: entry for \(operation) has an unexpected type")
-        }
-        return result
+        return plans.withLock { $0.store(made, for: key, budget: Self.planCacheBudget) }
     }
 
     /// Number of cached plans (primitives with their reorders and buffers).
-    var cachedPlanCount: Int { plans.withLock { $0.count } }
+    var cachedPlanCount: Int { plans.withLock { $0.entries.count } }
+
+    /// Bytes of working buffers the cached plans own.
+    var cachedPlanBytes: Int { plans.withLock { $0.bytes } }
 
     /// Drops every cached plan and the blocked-layout buffers they own, and
     /// the idle scratchpads.
     func clearCache() {
-        plans.withLock { $0.removeAll() }
+        plans.withLock { $0 = PlanCache() }
         scratchpads.dropIdle()
     }
 
@@ -307,6 +345,8 @@ final class DNNLArgument {
     let working: DNNLMemoryObject
     let reorder: DNNLPrimitive?
     private let reorderArgs: [dnnl_exec_arg_t]
+    /// Bytes of the working buffer this argument owns (0 when it works in the caller's buffer).
+    let workingBytes: Int
 
     init(_ argument: Int32, _ direction: Direction, plain: dnnl_memory_desc_t, chosen: dnnl_memory_desc_t,
          engine: dnnl_engine_t) throws(TensorError) {
@@ -318,7 +358,9 @@ final class DNNLArgument {
             working = user
             reorder = nil
             reorderArgs = []
+            workingBytes = 0
         } else {
+            workingBytes = dnnl_memory_desc_get_size(&c)
             working = try DNNLMemoryObject(chosen, engine: engine, allocate: true)
             let (from, to) = direction == .input ? (plain, chosen) : (chosen, plain)
             let pd = try DNNLPrimitiveDesc(reorderFrom: from, to: to, engine: engine)
@@ -364,6 +406,8 @@ final class DNNLPlan: @unchecked Sendable {
     private let primitives: [DNNLPrimitive]
     /// Bytes of scratch memory a run borrows (0: none).
     let scratchpadBytes: Int
+    /// Bytes of working buffers the plan owns (what keeping it costs).
+    var workingBytes: Int { arguments.reduce(0) { $0 + $1.workingBytes } }
     // Kept alive for the primitive's lifetime (backward passes reference the
     // forward hint descriptor).
     private let descriptors: [DNNLPrimitiveDesc]
