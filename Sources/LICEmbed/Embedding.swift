@@ -22,6 +22,8 @@ final class EmbedContext {
 final class EmbedCodec {
     let context: EmbedContext
     let codec: Codec
+    /// lic_codec_set_quality's value (nil: the model's default).
+    var quality: Double?
     init(context: EmbedContext, codec: Codec) { self.context = context; self.codec = codec }
 }
 
@@ -95,7 +97,7 @@ private func mallocCopy(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8>? {
         let count = Int(width) * Int(height) * Int(channels)
         let image = try Image(width: Int(width), height: Int(height), channels: Int(channels),
                               pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
-        let encoded = try codec.codec.encode(image)
+        let encoded = try codec.codec.encode(image, quality: codec.quality)
         guard let memory = mallocCopy(encoded.bytes) else { return context.fail(4, "lic_encode: out of memory") }
         bytes.pointee = memory
         size.pointee = encoded.bytes.count
@@ -104,6 +106,18 @@ private func mallocCopy(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8>? {
         return context.fail(1, "lic_encode: \(error)")
     } catch {
         return context.fail(2, "lic_encode: \(error)")
+    }
+}
+
+@c public func lic_codec_set_quality(_ codecPointer: OpaquePointer?, _ quality: Double) -> Int32 {
+    guard let codec = codec(codecPointer) else { return 1 }
+    let chosen = quality == 0 ? nil : quality
+    do {
+        _ = try codec.codec.rateLevel(quality: chosen)  // validates: range, and a one-rate model takes no quality
+        codec.quality = chosen
+        return codec.context.succeed()
+    } catch {
+        return codec.context.fail(1, "lic_codec_set_quality: \(error)")
     }
 }
 

@@ -61,6 +61,14 @@ const char *lic_context_error(const lic_context *context);
 int lic_codec_open(lic_context *context, const char *descriptor_path, const char *weights_path, lic_codec **codec);
 void lic_codec_close(lic_codec *codec);
 
+/* Sets the quality of later lic_encode calls on a variable-rate model:
+ * 1 (smallest files) to 8 (best quality), fractions allowed; 0 restores the
+ * model's default (5). The file records it; lic_decode needs nothing.
+ * LIC_EMBED_ERROR_ARGUMENT (the codec keeps its quality) when out of range
+ * or when the model codes at one rate (then only 0 is accepted). Not to be
+ * called while another thread encodes with the same codec. */
+int lic_codec_set_quality(lic_codec *codec, double quality);
+
 /* Encodes 8-bit interleaved pixels (channels 1, 3 or 4; rows tightly packed,
  * width * channels bytes each). On success *bytes (allocated by the library,
  * free with lic_free) holds *size bytes of .lic data. */

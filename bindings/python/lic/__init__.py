@@ -63,7 +63,8 @@ class Codec:
     its own context and a lock, so one Codec may be shared by threads (calls run
     one after another) and different Codecs run in parallel."""
 
-    def __init__(self, model: Optional[PathLike] = None, descriptor: Optional[PathLike] = None):
+    def __init__(self, model: Optional[PathLike] = None, descriptor: Optional[PathLike] = None,
+                 quality: Optional[float] = None):
         if model is not None and descriptor is not None:
             raise ValueError("give a model directory or a descriptor, not both")
         self._lib = _library_handle()
@@ -83,6 +84,19 @@ class Codec:
             self._lib.lic_context_destroy(self._context)
             self._context = None
             raise error
+        self._quality = 0.0
+        if quality is not None:
+            try:
+                self._set_quality(float(quality))
+            except LICError:
+                self.close()
+                raise
+            self._quality = float(quality)
+
+    def _set_quality(self, quality: float) -> None:
+        status = self._lib.lic_codec_set_quality(self._codec, quality)
+        if status != 0:
+            raise self._error(status)
 
     def _error(self, status: int) -> LICError:
         return LICError(status, self._lib.lic_context_error(self._context).decode(errors="replace"))
@@ -91,8 +105,9 @@ class Codec:
         if self._context is None:
             raise ValueError("the codec is closed")
 
-    def encode(self, image: np.ndarray) -> bytes:
-        """Codes a uint8 image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) into .lic bytes."""
+    def encode(self, image: np.ndarray, quality: Optional[float] = None) -> bytes:
+        """Codes a uint8 image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) into .lic bytes.
+        `quality` (a variable-rate model's, 1 smallest ... 8 best) overrides the codec's for this call."""
         if not isinstance(image, np.ndarray):
             raise TypeError(f"expected a numpy.ndarray, got {type(image).__name__}")
         if image.dtype != np.uint8:
@@ -107,8 +122,14 @@ class Codec:
         out, size = ctypes.POINTER(ctypes.c_uint8)(), ctypes.c_size_t()
         with self._lock:
             self._check_open()
-            status = self._lib.lic_encode(self._codec, pixels.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), width, height,
-                                          channels, ctypes.byref(out), ctypes.byref(size))
+            if quality is not None:
+                self._set_quality(float(quality))
+            try:
+                status = self._lib.lic_encode(self._codec, pixels.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), width,
+                                              height, channels, ctypes.byref(out), ctypes.byref(size))
+            finally:
+                if quality is not None:
+                    self._set_quality(self._quality)
             if status != 0:
                 raise self._error(status)
         try:

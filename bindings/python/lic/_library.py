@@ -63,6 +63,8 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
     lib.lic_codec_open.restype = ctypes.c_int
     lib.lic_codec_open.argtypes = [p, ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(p)]
     lib.lic_codec_close.argtypes = [p]
+    lib.lic_codec_set_quality.restype = ctypes.c_int
+    lib.lic_codec_set_quality.argtypes = [p, ctypes.c_double]
     lib.lic_encode.restype = ctypes.c_int
     lib.lic_encode.argtypes = [p, u8p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(u8p),
                                ctypes.POINTER(ctypes.c_size_t)]

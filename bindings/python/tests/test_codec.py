@@ -123,3 +123,35 @@ def test_a_missing_library_says_where_it_looked(tmp_path):
     env = {"LIC_EMBED_LIBRARY": str(tmp_path / "liblicembed.so"), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env).stdout
     assert out.startswith("NOTFOUND") and str(tmp_path) in out and "LIC_EMBED_LIBRARY" in out
+
+
+@pytest.fixture(scope="module")
+def variable_rate_model(tmp_path_factory, lic_executable, root):
+    """A tiny variable-rate model (mbt2018-mean-vr shrunk), trained for two steps."""
+    work = tmp_path_factory.mktemp("vr")
+    text = (root / "examples/pipelines/mbt2018-mean-vr.toml").read_text()
+    text = text.replace("channels = 128", "channels = 8").replace("latent = 192", "latent = 12").replace("channels = 192", "channels = 12")
+    (work / "tiny-vr.toml").write_text(text)
+    (work / "data").mkdir()
+    Image.fromarray(synthetic(96, 96, 3, seed=5)).save(work / "data" / "a.png")
+    subprocess.run([lic_executable, "train", "--pipeline", work / "tiny-vr.toml", "--lambdas", "standard", "--data", work / "data",
+                    "--out", work / "model", "--steps", "2", "--batch", "1", "--crop", "64"], check=True, capture_output=True)
+    return work / "model"
+
+
+def test_quality_gives_the_cli_bytes_and_is_recorded(tmp_path, lic_executable, variable_rate_model):
+    image = synthetic(64, 96, 3, seed=6)
+    Image.fromarray(image).save(tmp_path / "in.png")
+    with lic.Codec(model=variable_rate_model, quality=3) as codec:
+        three = codec.encode(image)
+        eight = codec.encode(image, quality=8)
+        assert codec.encode(image) == three  # the per-call quality does not stick
+        assert codec.decode(eight).shape == image.shape
+    subprocess.run([lic_executable, "encode", "--model", variable_rate_model, "--quality", "3", tmp_path / "in.png",
+                    "-o", tmp_path / "cli.lic"], check=True, capture_output=True)
+    assert (tmp_path / "cli.lic").read_bytes() == three
+    assert three != eight and three[5] & 0x02 and eight[5] & 0x02  # flag bit 1: a rate level follows
+    with lic.Codec(model=variable_rate_model) as codec, pytest.raises(lic.LICError, match="quality 9.0 is outside"):
+        codec.encode(image, quality=9)
+    with pytest.raises(lic.LICError, match="one rate"):
+        lic.Codec(model=MODEL, quality=2)
