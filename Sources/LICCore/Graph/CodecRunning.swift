@@ -117,7 +117,7 @@ extension Codec {
         let rateLevel = try rateLevel(quality: quality)
         return try GradientMode.withoutGradients {
             let x = try ImagePlanes.tensor(from: image, alignment: try alignment(channels: image.channels))
-            let (tensors, session) = try encodePass(x, rateLevel: rateLevel)
+            let (tensors, session) = try encodePass(x, rateLevel: rateLevel, keeping: ["x_hat"])
             let reconstruction = try ImagePlanes.image(from: tensors["x_hat"]!, width: image.width, height: image.height, channels: image.channels)
             var streams = hasWeights ? [] : [ContainerStream(tag: Container.pipelineTag, bytes: Array(canonicalText.utf8))]
             for (index, bytes) in session.finishedStreams().enumerated() {
@@ -133,7 +133,10 @@ extension Codec {
     /// (the quantized latents exactly as the decoder will see them) and the
     /// coding session holding the streams. No gradients. `rateLevel`: a
     /// variable-rate model's level (nil: its default level, or the only rate).
-    func encodePass(_ x: Tensor, rateLevel: Double? = nil) throws -> (tensors: [String: Tensor], session: CodingSession) {
+    /// `keeping`: the tensors the caller needs afterwards; the others are
+    /// released as soon as no later stage reads them (a large image's
+    /// activations do not pile up). nil keeps every tensor.
+    func encodePass(_ x: Tensor, rateLevel: Double? = nil, keeping: Set<String>? = nil) throws -> (tensors: [String: Tensor], session: CodingSession) {
         try GradientMode.withoutGradients {
             try prepareCoding()
             let rateLevel = try rateLevel ?? self.rateLevel(quality: nil)
@@ -156,6 +159,7 @@ extension Codec {
                                 of: stage, into: &tensors)
                     }
                 }
+                if let keeping { release(after: index, from: &tensors, keeping: keeping) }
             }
             return (tensors, session)
         }
@@ -166,6 +170,12 @@ extension Codec {
     func codingLambda(_ rateLevel: Double?) -> Double {
         if let rateLevels, let rateLevel { return rateLevels.lambda(atLevel: rateLevel) }
         return modelLambda ?? 0
+    }
+
+    /// Drops the tensors no stage after `index` reads, except `keeping`.
+    func release(after index: Int, from tensors: inout [String: Tensor], keeping: Set<String>) {
+        let needed = Set(stages[(index + 1)...].flatMap(\.inputs)).union(keeping)
+        for name in tensors.keys where !needed.contains(name) { tensors[name] = nil }
     }
 
     /// The decoder's side of the graph: the transform stages that run while
@@ -316,6 +326,7 @@ extension Codec {
                             }
                         }
                     }
+                    release(after: index, from: &tensors, keeping: ["x_hat"])
                 }
                 guard session.openedDecoderCount == coded.count, session.unconsumedStreams().isEmpty else {
                     throw LICError("corrupt data: the model read \(session.openedDecoderCount) of \(coded.count) stream(s) and did not end cleanly")
