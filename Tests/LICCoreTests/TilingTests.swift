@@ -19,7 +19,7 @@ import Testing
             guard case .transform(let transform) = node else { return nil }
             return (stage.name, transform.halo)
         })
-        #expect(halos == ["analysis": 32, "gain": 0, "hyper.analysis": nil, "hyper.synthesis": nil, "inverse.gain": 0, "synthesis": 3])
+        #expect(halos == ["analysis": 32, "gain": 0, "hyper.analysis": nil, "hyper.synthesis": nil, "inverse.gain": 0, "synthesis": 2])
     }
 
     /// Tiles of 64 image pixels on a 200 x 150 image (padded to 256 x 192):
