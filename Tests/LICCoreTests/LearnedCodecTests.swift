@@ -8,11 +8,15 @@ import Testing
 @Suite struct LearnedCodecTests {
     /// An example descriptor with N and M replaced by small sizes.
     static func tiny(_ name: String, n: Int = 8, m: Int = 12) throws -> Codec {
-        let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/\(name).toml", encoding: .utf8)
+        try Codec(descriptor: PipelineDescriptor.parse(try tinyText(name, n: n, m: m), source: "\(name).toml", baseDirectory: nil))
+    }
+
+    /// The text of examples/pipelines/NAME.toml with N = `n` and M = `m` (latent and gain channels).
+    static func tinyText(_ name: String, n: Int, m: Int) throws -> String {
+        try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/\(name).toml", encoding: .utf8)
             .replacingOccurrences(of: "channels = 128", with: "channels = \(n)")
             .replacingOccurrences(of: "latent = 192", with: "latent = \(m)")
             .replacingOccurrences(of: "channels = 192", with: "channels = \(m)")
-        return try Codec(descriptor: PipelineDescriptor.parse(text, source: "\(name).toml", baseDirectory: nil))
     }
 
     @Test(arguments: ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018-checkerboard", "channelwise-power"])

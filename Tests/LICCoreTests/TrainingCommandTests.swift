@@ -29,10 +29,7 @@ import Testing
         let validation = try Self.imageFolder(count: 1, side: 176, offset: 300)
         let work = try TestSupport.temporaryDirectory()
         let descriptor = work + "/tiny.toml"
-        try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/mbt2018-mean.toml", encoding: .utf8)
-            .replacingOccurrences(of: "channels = 128", with: "channels = 16")
-            .replacingOccurrences(of: "latent = 192", with: "latent = 24")
-            .write(toFile: descriptor, atomically: true, encoding: .utf8)
+        try LearnedCodecTests.tinyText("mbt2018-mean", n: 16, m: 24).write(toFile: descriptor, atomically: true, encoding: .utf8)
         let model = work + "/model"
         let train = try TestSupport.run(lic, ["train", "--pipeline", descriptor, "--data", data, "--lambda", "0.01", "--out", model,
                                               "--steps", "30", "--batch", "2", "--crop", "64", "--log-every", "10",

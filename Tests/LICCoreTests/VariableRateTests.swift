@@ -112,11 +112,7 @@ import Testing
         let data = try TrainingCommandTests.imageFolder(count: 2, side: 128, offset: 30)
         let work = try TestSupport.temporaryDirectory()
         let descriptor = work + "/tiny-vr.toml"
-        try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/mbt2018-mean-vr.toml", encoding: .utf8)
-            .replacingOccurrences(of: "channels = 128", with: "channels = 8")
-            .replacingOccurrences(of: "latent = 192", with: "latent = 12")
-            .replacingOccurrences(of: "channels = 192", with: "channels = 12")
-            .write(toFile: descriptor, atomically: true, encoding: .utf8)
+        try LearnedCodecTests.tinyText("mbt2018-mean-vr", n: 8, m: 12).write(toFile: descriptor, atomically: true, encoding: .utf8)
         let model = work + "/model"
         let common = ["--data", data, "--out", model, "--batch", "2", "--crop", "64", "--log-every", "1", "--lambdas", "standard"]
         let train = try TestSupport.run(lic, ["train", "--pipeline", descriptor, "--steps", "12"] + common)

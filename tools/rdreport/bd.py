@@ -141,17 +141,28 @@ def _delta(test_x, test_y, anchor_x, anchor_y):
     return (test_area - anchor_area) / (hi - lo), (float(lo), float(hi))
 
 
+def _compare(anchor_rates, anchor_qualities, test_rates, test_qualities, x_axis: str):
+    """Both curves as `_curve` gives them for `x_axis` ("quality": BD-rate,
+    "rate": BD-quality), and the mean difference over their shared interval:
+    (value, interval, curves, reason) with value None and a reason on failure."""
+    ax, ay, reason = _curve(anchor_rates, anchor_qualities, x_axis)
+    if reason:
+        return None, None, None, f"anchor {reason}"
+    tx, ty, reason = _curve(test_rates, test_qualities, x_axis)
+    if reason:
+        return None, None, None, f"test {reason}"
+    value, interval = _delta(tx, ty, ax, ay)
+    return value, interval, (tx, ax), None
+
+
 def bd_rate(anchor_rates, anchor_qualities, test_rates, test_qualities) -> dict:
     """BD-rate of test against anchor in percent, or None with a reason.
     Returns {'value': percent | None, 'interval': [lo, hi] | None, 'reason': str | None}."""
-    ax, ay, reason = _curve(anchor_rates, anchor_qualities, "quality")
+    mean_log_ratio, interval, curves, reason = _compare(anchor_rates, anchor_qualities, test_rates, test_qualities, "quality")
     if reason:
-        return {"value": None, "interval": None, "reason": f"anchor {reason}"}
-    tx, ty, reason = _curve(test_rates, test_qualities, "quality")
-    if reason:
-        return {"value": None, "interval": None, "reason": f"test {reason}"}
-    mean_log_ratio, interval = _delta(tx, ty, ax, ay)
+        return {"value": None, "interval": None, "reason": reason}
     if mean_log_ratio is None:
+        tx, ax = curves
         return {"value": None, "interval": None,
                 "reason": (f"quality ranges do not overlap (test {tx[0]:.3f}..{tx[-1]:.3f}, "
                            f"anchor {ax[0]:.3f}..{ax[-1]:.3f})")}
@@ -161,14 +172,11 @@ def bd_rate(anchor_rates, anchor_qualities, test_rates, test_qualities) -> dict:
 def bd_quality(anchor_rates, anchor_qualities, test_rates, test_qualities) -> dict:
     """BD-PSNR (or BD of any quality in dB) of test against anchor: mean quality
     difference over the shared log10(rate) interval. The interval is in bpp."""
-    ax, ay, reason = _curve(anchor_rates, anchor_qualities, "rate")
+    mean_difference, interval, curves, reason = _compare(anchor_rates, anchor_qualities, test_rates, test_qualities, "rate")
     if reason:
-        return {"value": None, "interval": None, "reason": f"anchor {reason}"}
-    tx, ty, reason = _curve(test_rates, test_qualities, "rate")
-    if reason:
-        return {"value": None, "interval": None, "reason": f"test {reason}"}
-    mean_difference, interval = _delta(tx, ty, ax, ay)
+        return {"value": None, "interval": None, "reason": reason}
     if mean_difference is None:
+        tx, ax = curves
         return {"value": None, "interval": None,
                 "reason": (f"rate ranges do not overlap (test {10 ** tx[0]:.4f}..{10 ** tx[-1]:.4f} bpp, "
                            f"anchor {10 ** ax[0]:.4f}..{10 ** ax[-1]:.4f} bpp)")}
