@@ -58,11 +58,20 @@ import Testing
                        name: "mbt2018-mean-16x32")
     }
 
-    static func check(model: String, image: String, in directory: String, name: String) throws {
+    /// The shipped default model (models/default) at its lowest and highest quality: what `lic encode` gives users.
+    @Test(arguments: ["1", "8"])
+    func theDefaultModelsFilesDecodeUnderAnotherInstructionSet(quality: String) throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.check(model: TestSupport.packageRoot + "/models/default", image: TestSupport.packageRoot + "/examples/images/kodim23.png",
+                       in: directory, name: "default model, quality \(quality)", options: ["--quality", quality])
+    }
+
+    static func check(model: String, image: String, in directory: String, name: String, options: [String] = []) throws {
         for (encoder, decoder) in [(Self.sse, Self.native), (Self.native, Self.sse)] {
             let (file, reconstruction, decoded) = (directory + "/a.lic", directory + "/rec.png", directory + "/dec.png")
             let encoding = try TestSupport.run(TestSupport.licExecutable, ["encode", "--model", model, image, "-o", file,
-                                                                           "--reconstruction", reconstruction], environment: encoder)
+                                                                           "--reconstruction", reconstruction] + options, environment: encoder)
             #expect(encoding.status == 0, "\(name) encode \(encoder): \(encoding.stderr)")
             let decoding = try TestSupport.run(TestSupport.licExecutable, ["decode", "--model", model, file, "-o", decoded],
                                                environment: decoder)

@@ -34,13 +34,31 @@ import Testing
         let wholeLatent = try codec.encodePass(x).tensors["y_hat"]!.values
         codec.tilePlan = TilePlan(side: 64)
         let tiled = try codec.encode(image)
-        let tiledLatent = try codec.encodePass(x).tensors["y_hat"]!.values
-        // The same symbols, the same file; the reconstruction within float rounding of the whole image's.
+        let tiledLatent = try codec.encodePass(x, tiles: TilePlan(side: 64)).tensors["y_hat"]!.values
+        // The same symbols and streams (the file also records the tile side); the reconstruction within float rounding.
         #expect(tiledLatent == wholeLatent)
-        #expect(tiled.bytes == whole.bytes)
+        let (tiledFile, wholeFile) = (try Container(parsing: tiled.bytes), try Container(parsing: whole.bytes))
+        #expect(tiledFile.streams == wholeFile.streams && tiledFile.tileSide == 64 && wholeFile.tileSide == nil)
         let difference = zip(tiled.reconstruction.pixels, whole.reconstruction.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
         #expect(difference == 0, "\(name): pixels differ by \(difference)")
         #expect(try codec.decode(tiled.bytes, source: "tiled.lic") == tiled.reconstruction)
+    }
+
+    /// The side is recorded only where the image exceeds one tile, and only as a multiple of 16.
+    @Test func theFileRecordsTheTileSide() throws {
+        let codec = try LearnedCodecTests.tiny("mbt2018-mean")
+        codec.tilePlan = TilePlan(side: 100)
+        #expect(codec.tilePlan?.side == 96)
+        let small = try codec.encode(try TestSupport.syntheticImage(width: 60, height: 60, channels: 3))  // padded to 64
+        #expect(try Container(parsing: small.bytes).tileSide == nil)
+        let large = try codec.encode(try TestSupport.syntheticImage(width: 130, height: 60, channels: 3))
+        #expect(try Container(parsing: large.bytes).tileSide == 96)
+        // Decoding follows the file, whatever the decoding codec's own plan.
+        codec.tilePlan = nil
+        #expect(try codec.decode(large.bytes, source: "large.lic") == large.reconstruction)
+        var container = try Container(parsing: large.bytes)
+        container.tileSide = 40
+        #expect(throws: ContainerError.badTileSide(40)) { try container.serialized() }
     }
 
     @Test func pasteRefusesWindowsOutsideTheTile() throws {

@@ -47,9 +47,13 @@ public struct Container: Sendable, Equatable {
     /// A variable-rate model's rate level (a multiple of 1/256 in 0 ..< 256,
     /// see `storableRateLevel`); nil for a model with one rate.
     public var rateLevel: Double?
+    /// The tile side (pixels, a multiple of 16) the coding passes used, when
+    /// they tiled; the decoder tiles alike, so it reproduces the encoder's
+    /// reconstruction exactly. nil: untiled.
+    public var tileSide: Int?
 
     public init(modelID: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int,
-                streams: [ContainerStream], rateLevel: Double? = nil) {
+                streams: [ContainerStream], rateLevel: Double? = nil, tileSide: Int? = nil) {
         self.modelID = modelID
         self.width = width
         self.height = height
@@ -57,6 +61,7 @@ public struct Container: Sendable, Equatable {
         self.bitDepth = bitDepth
         self.streams = streams
         self.rateLevel = rateLevel
+        self.tileSide = tileSide
     }
 
     /// The nearest rate level a file can record (a multiple of 1/256 in
@@ -84,9 +89,12 @@ public struct Container: Sendable, Equatable {
         }
         let hasPipeline = try Container.checkStreamOrder(streams.map(\.tag))
         if let rateLevel, Container.storableRateLevel(rateLevel) != rateLevel { throw .badRateLevel(rateLevel) }
-        let rateLevelSize = rateLevel == nil ? 0 : 2
+        if let tileSide, tileSide <= 0 || tileSide % Layout.tileSideUnit != 0 || tileSide / Layout.tileSideUnit > Int(UInt16.max) {
+            throw .badTileSide(tileSide)
+        }
+        let optionalFieldsSize = (rateLevel == nil ? 0 : 2) + (tileSide == nil ? 0 : 2)
 
-        var total = countOffset + rateLevelSize + Writer.varintSize(UInt64(streams.count)) + Layout.crcSize
+        var total = countOffset + optionalFieldsSize + Writer.varintSize(UInt64(streams.count)) + Layout.crcSize
         for (index, stream) in streams.enumerated() {
             guard UInt64(stream.bytes.count) <= Layout.maxStreamLength else {
                 throw .streamTooLarge(index: index, length: stream.bytes.count)
@@ -97,13 +105,14 @@ public struct Container: Sendable, Equatable {
         var out = Writer(capacity: total)
         out.append(Layout.magic)
         out.u8(Container.formatVersion)
-        out.u8((hasPipeline ? Layout.pipelineFlag : 0) | (rateLevel == nil ? 0 : Layout.rateLevelFlag))
+        out.u8((hasPipeline ? Layout.pipelineFlag : 0) | (rateLevel == nil ? 0 : Layout.rateLevelFlag) | (tileSide == nil ? 0 : Layout.tileSideFlag))
         out.append(modelID)
         out.varint(UInt64(width))
         out.varint(UInt64(height))
         // Validated above: channels fit in 4 bits and bitDepth - 1 in 4 bits.
         out.u8(UInt8((bitDepth - 1) << 4 | channels))
         if let rateLevel { out.u16(UInt16(rateLevel * Layout.rateLevelUnits)) }
+        if let tileSide { out.u16(UInt16(tileSide / Layout.tileSideUnit)) }
         out.varint(UInt64(streams.count))
         for stream in streams {
             out.varint(UInt64(stream.bytes.count))
@@ -163,6 +172,7 @@ public struct Container: Sendable, Equatable {
         let formatOffset = reader.offset
         let format = try reader.u8()
         let rateUnits = flags & Layout.rateLevelFlag != 0 ? try reader.u16() : nil
+        let tileUnits = flags & Layout.tileSideFlag != 0 ? try reader.u16() : nil
         let countOffset = reader.offset
         let count = try reader.varint(maxBytes: Layout.smallVarintBytes, field: "stream count")
         guard count <= UInt64(Container.maxStreams) else { throw .tooManyStreams(Int(count), offset: countOffset) }
@@ -184,13 +194,14 @@ public struct Container: Sendable, Equatable {
             throw .headerChecksumMismatch(stored: stored, computed: computed, offset: crcOffset)
         }
 
-        guard flags & ~(Layout.pipelineFlag | Layout.rateLevelFlag) == 0 else { throw .unsupportedFlags(found: flags) }
+        guard flags & ~(Layout.pipelineFlag | Layout.rateLevelFlag | Layout.tileSideFlag) == 0 else { throw .unsupportedFlags(found: flags) }
         // Both are below 2^21, so the conversions and the product cannot overflow.
         try Container.validateDimensions(width: Int(width), height: Int(height))
         try Container.validateFormat(channels: Int(format & 0x0F), bitDepth: Int(format >> 4) + 1,
                                      offset: formatOffset)
         let hasPipeline = flags & Layout.pipelineFlag != 0
         guard !hasPipeline || count > 0 else { throw .pipelineFlagWithoutStream(offset: countOffset) }
+        if let tileUnits, tileUnits == 0 { throw .badTileSide(0) }
 
         var streams: [ContainerStream] = []
         streams.reserveCapacity(lengths.count)
@@ -210,7 +221,8 @@ public struct Container: Sendable, Equatable {
         guard reader.remaining == 0 else { throw .trailingBytes(offset: reader.offset) }
 
         self.init(modelID: modelID, width: Int(width), height: Int(height), channels: Int(format & 0x0F),
-                  bitDepth: Int(format >> 4) + 1, streams: streams, rateLevel: rateUnits.map { Double($0) / Layout.rateLevelUnits })
+                  bitDepth: Int(format >> 4) + 1, streams: streams, rateLevel: rateUnits.map { Double($0) / Layout.rateLevelUnits },
+                  tileSide: tileUnits.map { Int($0) * Layout.tileSideUnit })
     }
 
     // MARK: Limits

@@ -38,6 +38,8 @@ public enum ContainerError: Error, Sendable, Equatable, CustomStringConvertible 
     case streamTooLarge(index: Int, length: Int)
     /// Serializing: a rate level that is not a multiple of 1/256 in 0...255.996.
     case badRateLevel(Double)
+    /// A tile side that is not a positive multiple of 16 below 2^20.
+    case badTileSide(Int)
 
     public var description: String {
         typealias L = Container.Layout
@@ -54,7 +56,7 @@ public enum ContainerError: Error, Sendable, Equatable, CustomStringConvertible 
                 + "(this build reads version \(Container.formatVersion))"
         case let .unsupportedFlags(found):
             return "unsupported header flags 0x\(String(found, radix: 16)) at byte offset \(L.flagsOffset) "
-                + "(only bit 0, an embedded pipeline, and bit 1, a rate level, are defined)"
+                + "(only bit 0, an embedded pipeline, bit 1, a rate level, and bit 2, a tile side, are defined)"
         case let .truncated(offset, needed):
             return "truncated container: \(needed) bytes needed at byte offset \(offset) run past the end of the data"
         case let .malformedVarint(field, offset):
@@ -87,6 +89,8 @@ public enum ContainerError: Error, Sendable, Equatable, CustomStringConvertible 
                 + "... in that order"
         case let .streamTooLarge(index, length):
             return "stream #\(index) is \(length) bytes, more than the format's limit of \(L.maxStreamLength)"
+        case let .badTileSide(side):
+            return "tile side \(side) is not a positive multiple of \(L.tileSideUnit) pixels below \(L.tileSideUnit << 16)"
         case let .badRateLevel(level):
             return "rate level \(level) cannot be stored (a multiple of 1/256 in 0...255.996; see Container.storableRateLevel)"
         }

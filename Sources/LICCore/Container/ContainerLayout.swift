@@ -5,12 +5,14 @@
 ///          0     4   magic 0x89 'L' 'I' 'C'
 ///          4     1   format version (2)
 ///          5     1   flags: bit 0 = stream 0 is the embedded pipeline ("PIPE");
-///                    bit 1 = a rate level follows the format byte; bits 2-7 are 0
+///                    bit 1 = a rate level follows the format byte;
+///                    bit 2 = a tile side follows (after the rate level); bits 3-7 are 0
 ///          6    16   model id (the first 16 bytes of the model's SHA-256)
 ///         22   1-3   width, unsigned LEB128
 ///          .   1-3   height, unsigned LEB128
 ///          .     1   (bit depth - 1) << 4 | channels        (0x73: 8-bit, 3 channels)
 ///          .    (2)  with flag bit 1: the rate level of a variable-rate model, u16 in units of 1/256
+///          .    (2)  with flag bit 2: the tile side the coding passes used, u16 in units of 16 pixels
 ///          .   1-3   stream count n, unsigned LEB128 (n <= 64, so 1 byte in practice)
 ///          .   1-5   n times: stream length, unsigned LEB128 (each <= 2^32 - 1)
 ///          h     4   CRC32C of bytes 0..<h (u32)
@@ -51,6 +53,9 @@ extension Container {
         /// Flag bit 1: a u16 rate level (units of 1/256) follows the format byte.
         static let rateLevelFlag: UInt8 = 0x02
         static let rateLevelUnits = 256.0
+        /// Flag bit 2: a u16 tile side (units of 16 pixels) follows.
+        static let tileSideFlag: UInt8 = 0x04
+        static let tileSideUnit = 16
 
         /// Longest accepted varints: 3 bytes hold 21 bits (sides up to 65535 and
         /// counts up to 64 need at most 3 and 1), 5 bytes hold a u32 length.

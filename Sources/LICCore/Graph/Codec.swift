@@ -271,10 +271,10 @@ public final class Codec {
     /// rate-distortion quantizers can scale their own lambda with it.
     public var modelLambda: Double?
 
-    /// How coding passes tile transforms that allow it (nil: never tile).
-    /// Encoder and decoder must use the same plan for the reconstruction to
-    /// match bit for bit; the default is the same everywhere.
-    public var tilePlan: TilePlan? = TilePlan.fromEnvironment() ?? .standard
+    /// How encoding tiles transforms that allow it (nil: never tile); a
+    /// smaller side lowers peak memory on large images. The file records the
+    /// side it used; decoding follows the file.
+    public var tilePlan: TilePlan? = .standard
 
     /// Weights-file metadata of a variable-rate model: its lambdas, one per rate level.
     public static let lambdasKey = "model.lambdas"

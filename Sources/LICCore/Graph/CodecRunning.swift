@@ -117,14 +117,17 @@ extension Codec {
         let rateLevel = try rateLevel(quality: quality)
         return try GradientMode.withoutGradients {
             let x = try ImagePlanes.tensor(from: image, alignment: try alignment(channels: image.channels))
-            let (tensors, session) = try encodePass(x, rateLevel: rateLevel, keeping: ["x_hat"])
+            // Tiles only where the image exceeds one; the file says so, and the decoder tiles alike.
+            let tiles = tilePlan.flatMap { max(x.shape[2], x.shape[3]) > $0.side ? $0 : nil }
+            let (tensors, session) = try encodePass(x, rateLevel: rateLevel, keeping: ["x_hat"], tiles: tiles)
             let reconstruction = try ImagePlanes.image(from: tensors["x_hat"]!, width: image.width, height: image.height, channels: image.channels)
             var streams = hasWeights ? [] : [ContainerStream(tag: Container.pipelineTag, bytes: Array(canonicalText.utf8))]
             for (index, bytes) in session.finishedStreams().enumerated() {
                 streams.append(ContainerStream(tag: Container.streamTag(index), bytes: bytes))
             }
             let container = Container(modelID: Array(modelID().prefix(Container.modelIDSize)), width: image.width, height: image.height,
-                                      channels: image.channels, bitDepth: 8, streams: streams, rateLevel: rateLevel)
+                                      channels: image.channels, bitDepth: 8, streams: streams, rateLevel: rateLevel,
+                                      tileSide: tiles?.side)
             return Encoded(bytes: try container.serialized(), reconstruction: reconstruction)
         }
     }
@@ -136,7 +139,9 @@ extension Codec {
     /// `keeping`: the tensors the caller needs afterwards; the others are
     /// released as soon as no later stage reads them (a large image's
     /// activations do not pile up). nil keeps every tensor.
-    func encodePass(_ x: Tensor, rateLevel: Double? = nil, keeping: Set<String>? = nil) throws -> (tensors: [String: Tensor], session: CodingSession) {
+    /// `tiles`: how transforms that allow it are tiled (nil: whole).
+    func encodePass(_ x: Tensor, rateLevel: Double? = nil, keeping: Set<String>? = nil,
+                    tiles: TilePlan? = nil) throws -> (tensors: [String: Tensor], session: CodingSession) {
         try GradientMode.withoutGradients {
             try prepareCoding()
             let rateLevel = try rateLevel ?? self.rateLevel(quality: nil)
@@ -151,7 +156,7 @@ extension Codec {
                     switch node {
                     case .transform(let transform):
                         tensors[stage.outputs[0]] = try ExactArithmetic.with(exact.contains(index)) {
-                            try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index), tiles: tilePlan)
+                            try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index), tiles: tiles)
                         }
                     case .entropy(let entropy, let quantizer):
                         publish(try entropy.encode(tensors[stage.inputs[0]]!, condition: stage.inputs.dropFirst().first.map { tensors[$0]! },
@@ -309,7 +314,8 @@ extension Codec {
                             // Stages that need the image (the encoder's side) do not run.
                             guard stage.inputs.allSatisfy({ tensors[$0] != nil }) else { return }
                             tensors[stage.outputs[0]] = try ExactArithmetic.with(exact.contains(index)) {
-                                try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index), tiles: tilePlan)
+                                try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index),
+                                                    tiles: container.tileSide.map(TilePlan.init(side:)))
                             }
                         case .entropy(let entropy, let quantizer):
                             let condition = try stage.inputs.dropFirst().first.map { name in

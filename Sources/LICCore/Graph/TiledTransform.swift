@@ -1,5 +1,4 @@
 import CLIC
-import Foundation
 import LICTensor
 
 /// Coding passes over tiles: a transform that declares a halo
@@ -8,25 +7,23 @@ import LICTensor
 /// the image's borders), and the tiles are stitched. Peak memory follows the
 /// tile, not the image; the result is the untiled one (the halo covers the
 /// receptive field; tests compare). Tiles are planned from the image size and
-/// the tile side alone, so encoder and decoder tile alike.
+/// the tile side alone; a file coded in tiles records the side, so the
+/// decoder tiles alike and reproduces the encoder's reconstruction bit for
+/// bit (oneDNN's arithmetic may differ in the last bits between tile shapes).
 public struct TilePlan: Sendable, Equatable {
     /// The largest tile side, in pixels of the transform's higher-resolution
-    /// side (the image for analysis and synthesis).
-    public var side: Int
+    /// side (the image for analysis and synthesis): a multiple of 16.
+    public let side: Int
 
-    public init(side: Int) { self.side = max(16, side) }
-
-    /// LIC_TILE_SIDE (pixels; for measurements), if set.
-    static func fromEnvironment() -> TilePlan? {
-        ProcessInfo.processInfo.environment["LIC_TILE_SIDE"].flatMap(Int.init).map(TilePlan.init(side:))
-    }
+    /// `side` rounded down to a multiple of 16, at least 16.
+    public init(side: Int) { self.side = max(16, side / 16 * 16) }
 
     /// The default: Kodak-sized images (768 x 512) are one tile; a 4K image
     /// is 15 (analysis: about 350 MB of activations per tile for N = 128).
-    static let standard = TilePlan(side: 768)
+    public static let standard = TilePlan(side: 768)
 
     /// Splits 0 ..< extent (coarse pixels) into pieces of at most `tile`, as equal as possible.
-    static func ranges(extent: Int, tile: Int) -> [Range<Int>] {
+    public static func ranges(extent: Int, tile: Int) -> [Range<Int>] {
         let count = max(1, (extent + tile - 1) / max(tile, 1))
         return (0..<count).map { index in (extent * index / count)..<(extent * (index + 1) / count) }
     }
