@@ -18,18 +18,15 @@ import Testing
     static let pipelines: [(name: String, quantizer: String)] = [
         ("bmshj2018-factorized", ""), ("bmshj2018-hyperprior", ""), ("mbt2018-mean", ""), ("mbt2018-checkerboard", ""),
         ("mbt2018-mean", "\n[quantizer]\nplugin = \"lic.quantizer.tcq\"\nstates = 8\n"),  // trellis-coded
-        ("channelwise-power", ""),
+        ("channelwise-power", ""), ("mbt2018", ""),
     ]
 
     /// Every learned pipeline, untrained and small: the coding paths (factorized tables, Gaussian scales, checkerboard
-    /// contexts, trellis level sets, channel-wise slices with LRP) under both instruction sets.
-    @Test(arguments: 0..<6)
+    /// contexts, trellis level sets, channel-wise slices with LRP, autoregressive wavefronts) under both instruction sets.
+    @Test(arguments: 0..<7)
     func filesDecodeUnderAnotherInstructionSetAndThreadCount(_ index: Int) throws {
         let (name, quantizer) = Self.pipelines[index]
-        let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/\(name).toml", encoding: .utf8)
-            .replacingOccurrences(of: "channels = 128", with: "channels = 16")
-            .replacingOccurrences(of: "latent = 192", with: "latent = 24")
-            .replacingOccurrences(of: "channels = 192", with: "channels = 24") + quantizer
+        let text = try LearnedCodecTests.tinyText(name, n: 16, m: 24) + quantizer
         let codec = try Codec(descriptor: PipelineDescriptor.parse(text, source: "\(name).toml", baseDirectory: nil))
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

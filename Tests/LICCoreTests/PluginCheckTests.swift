@@ -59,7 +59,7 @@ import Testing
     @Test func theBuiltinLearnedLibraryPasses() throws {
         let started = Date()
         let checked = try check(TestSupport.buildDirectory + "/liblic-plugin-learned.so")
-        expectAllPass(checked, components: 11)
+        expectAllPass(checked, components: 12)
         #expect(checked.cases["lic.entropy.checkerboard"]?["inputs"]?.detail.contains("condition [N, 2C, H, W]") == true)
         #expect(Date().timeIntervalSince(started) < 120, "the learned library's check took too long")
     }
