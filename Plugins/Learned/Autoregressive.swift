@@ -14,8 +14,8 @@ import LICPluginKit
 /// (h, w) depends on (h, w - 1), (h, w - 2) and the five columns w - 2 ...
 /// w + 2 of the two rows above, so all positions with the same w + 3h are
 /// independent and are computed together - one gather of each position's 12
-/// context taps, one matrix product per layer - then quantized and coded in
-/// that order. Each position computes only its own context, never a whole
+/// context taps, then every layer as a 1x1 convolution over the wave - then
+/// quantized and coded in that order. Each position computes only its own context, never a whole
 /// image's convolution. Encoder and decoder run the same code under the
 /// host's exact mode, so they agree on every machine.
 final class Autoregressive: LearnedEntropyModelComponent {
@@ -36,9 +36,8 @@ final class Autoregressive: LearnedEntropyModelComponent {
     let mask: Tensor
     let parameters: [ConvLayer]
     private var coder: GaussianCoder?
-    /// For coding: the context taps as one matrix [12M, 2M] and each 1x1 layer's transposed weight [in, out].
+    /// For coding: the context taps as one 1x1 convolution [2M, 12M, 1, 1].
     private var contextMatrix: Tensor?
-    private var layerMatrices: [Tensor] = []
 
     init(params: Params, host: Host) throws {
         self.host = host
@@ -90,21 +89,20 @@ final class Autoregressive: LearnedEntropyModelComponent {
 
     func prepareCoding() throws {
         coder = try GaussianCoder(scales: GaussianConditional.ladder(low: Double(scaleBound), high: 256, levels: 64), tailMass: 1e-9, host: host)
-        // [2M, M, 5, 5] -> rows (tap, input channel), columns output channel.
+        // [2M, M, 5, 5] -> a 1x1 convolution [2M, 12M] over the taps, input channel (tap, channel).
         let w = try contextWeight.floats(), m = latent
-        var matrix = [Float](repeating: 0, count: 12 * m * 2 * m)
-        for (t, tap) in Self.taps.enumerated() {
-            for c in 0..<m {
-                for o in 0..<(2 * m) { matrix[(t * m + c) * 2 * m + o] = w[((o * m + c) * 5 + tap.row) * 5 + tap.column] }
+        var matrix = [Float](repeating: 0, count: 2 * m * 12 * m)
+        for o in 0..<(2 * m) {
+            for (t, tap) in Self.taps.enumerated() {
+                for c in 0..<m { matrix[(o * 12 + t) * m + c] = w[((o * m + c) * 5 + tap.row) * 5 + tap.column] }
             }
         }
-        contextMatrix = try Tensor.values(matrix, shape: [12 * m, 2 * m], host: host)
-        layerMatrices = try parameters.map { layer in
-            try layer.weight.reshaped([layer.outChannels, layer.inChannels]).permuted([1, 0])
-        }
+        contextMatrix = try Tensor.values(matrix, shape: [2 * m, 12 * m, 1, 1], host: host)
     }
 
-    /// Codes (`y` given) or decodes the latent wavefront by wavefront; returns y_hat, scales and means as [B, M, H, W] arrays.
+    /// Codes (`y` given) or decodes the latent wavefront by wavefront. A wave
+    /// of P positions is laid out as a [1, C, 1, P] image, so every layer is a
+    /// 1x1 convolution (the exact kernels' vectorized tile).
     private func code(_ y: [Float]?, shape: [Int], condition: Tensor?, quantizer: QuantizerHandle, context: CallContext,
                       coding: CodingContext) throws -> EntropyOutputs {
         guard let coder, let contextMatrix else { throw PluginError(.invalidArgument, "lic.entropy.autoregressive: coding before prepare_coding") }
@@ -117,11 +115,10 @@ final class Autoregressive: LearnedEntropyModelComponent {
         let encoder = y == nil ? nil : try coding.openEncoder()
         let decoder = y == nil ? try coding.openDecoder() : nil
         let scope = try quantizer.beginScope(context: context)
-        let contextBias = try self.contextBias.reshaped([1, 2 * m])
-        let biases = try parameters.map { try $0.bias.reshaped([1, $0.outChannels]) }
         for b in 0..<batch {
             let base = b * m * plane
-            for wave in 0..<(width + 3 * (height - 1)) {
+            // Positions (h, w) with w + 3h = wave; an empty latent has none.
+            for wave in 0..<(height > 0 && width > 0 ? width + 3 * (height - 1) : 0) {
                 let positions = (0..<height).compactMap { h -> (Int, Int)? in
                     let w = wave - 3 * h
                     return w >= 0 && w < width ? (h, w) : nil
@@ -129,30 +126,30 @@ final class Autoregressive: LearnedEntropyModelComponent {
                 guard !positions.isEmpty else { continue }
                 let count = positions.count
                 // Each position's 12 context taps over the decoded y_hat (zeros outside the latent), and its hyper output.
-                var taps = [Float](repeating: 0, count: count * 12 * m)
-                var hyper = [Float](repeating: 0, count: count * 2 * m)
+                var taps = [Float](repeating: 0, count: 12 * m * count)
+                var hyper = [Float](repeating: 0, count: 2 * m * count)
                 for (p, (h, w)) in positions.enumerated() {
                     for (t, tap) in Self.taps.enumerated() {
                         let (row, column) = (h + tap.row - 2, w + tap.column - 2)
                         guard row >= 0, column >= 0, column < width else { continue }
-                        for c in 0..<m { taps[(p * 12 + t) * m + c] = yHat[base + c * plane + row * width + column] }
+                        for c in 0..<m { taps[(t * m + c) * count + p] = yHat[base + c * plane + row * width + column] }
                     }
-                    for c in 0..<(2 * m) { hyper[p * 2 * m + c] = condition[(b * 2 * m + c) * plane + h * width + w] }
+                    for c in 0..<(2 * m) { hyper[c * count + p] = condition[(b * 2 * m + c) * plane + h * width + w] }
                 }
-                let contextFeatures = try Tensor.values(taps, shape: [count, 12 * m], host: host).matmul(contextMatrix) + contextBias
-                var h = try Tensor.concatenate([Tensor.values(hyper, shape: [count, 2 * m], host: host), contextFeatures], axis: 1)
-                for i in 0..<parameters.count {
-                    h = try h.matmul(layerMatrices[i]) + biases[i]
-                    if i < parameters.count - 1 { h = try h.leakyRelu() }
+                let contextFeatures = try Tensor.values(taps, shape: [1, 12 * m, 1, count], host: host).conv2d(contextMatrix, bias: contextBias)
+                var h = try Tensor.concatenate([Tensor.values(hyper, shape: [1, 2 * m, 1, count], host: host), contextFeatures], axis: 1)
+                for (index, layer) in parameters.enumerated() {
+                    h = try layer.apply(h)
+                    if index < parameters.count - 1 { h = try h.leakyRelu() }
                 }
+                // Channel-major [c * count + p]; the wave's elements are coded in (channel, position) order.
                 let scales = try h.sliced(axis: 1, start: 0, length: m).lowerBounded(scaleBound).floats()
                 let means = try h.sliced(axis: 1, start: m, length: m).floats()
-                // The wave's elements in (position, channel) order.
                 var symbols = [Int32](repeating: 0, count: count * m), reconstruction = [Float](repeating: 0, count: count * m)
                 if let y, let encoder {
                     var values = [Float](repeating: 0, count: count * m)
                     for (p, (h, w)) in positions.enumerated() {
-                        for c in 0..<m { values[p * m + c] = y[base + c * plane + h * width + w] }
+                        for c in 0..<m { values[c * count + p] = y[base + c * plane + h * width + w] }
                     }
                     try values.withUnsafeBufferPointer { v in try means.withUnsafeBufferPointer { mu in try scales.withUnsafeBufferPointer { s in
                         try symbols.withUnsafeMutableBufferPointer { q in try reconstruction.withUnsafeMutableBufferPointer {
@@ -166,7 +163,7 @@ final class Autoregressive: LearnedEntropyModelComponent {
                 for (p, (h, w)) in positions.enumerated() {
                     for c in 0..<m {
                         let index = base + c * plane + h * width + w
-                        (yHat[index], allScales[index], allMeans[index]) = (reconstruction[p * m + c], scales[p * m + c], means[p * m + c])
+                        (yHat[index], allScales[index], allMeans[index]) = (reconstruction[c * count + p], scales[c * count + p], means[c * count + p])
                     }
                 }
             }
