@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Converts a CompressAI state_dict (bmshj2018-factorized = FactorizedPrior,
-bmshj2018-hyperprior = ScaleHyperprior, mbt2018-mean = MeanScaleHyperprior)
+bmshj2018-hyperprior = ScaleHyperprior, mbt2018-mean = MeanScaleHyperprior,
+mbt2018 = JointAutoregressiveHierarchicalPriors)
 into a LIC model directory: model.toml (the pipeline, as
 examples/pipelines/ARCH.toml with the given N and M) and weights.safetensors
 (float32). `lic encode/decode/eval --model DIR` then code real files with it
@@ -13,7 +14,10 @@ Names: the module becomes the pipeline stage, the rest the parameter:
 g_a.0.weight -> analysis/0.weight, g_s -> synthesis, h_a -> hyper.analysis,
 h_s -> hyper.synthesis, entropy_bottleneck.matrices.0 ->
 hyper.entropy/matrices.0 (quantiles likewise; for bmshj2018-factorized the
-bottleneck is the [entropy] stage). GDN beta/gamma are copied in
+bottleneck is the [entropy] stage); mbt2018's context_prediction and
+entropy_parameters keep their names inside the [entropy] stage
+(entropy/context_prediction.weight, entropy/entropy_parameters.0.weight, ...;
+its mask is a constant LIC rebuilds). GDN beta/gamma are copied in
 CompressAI's reparametrized form (LIC applies the same reparametrization).
 Buffers CompressAI derives for its own coder (_quantized_cdf, _offset,
 _cdf_length, scale_table) and reparametrization constants are not copied:
@@ -23,7 +27,9 @@ import os
 import re
 import sys
 
-ARCHITECTURES = ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean"]
+ARCHITECTURES = ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018"]
+# Modules that keep their own name inside a stage: (module, stage).
+NESTED = {"context_prediction": "entropy", "entropy_parameters": "entropy"}
 
 
 def stages(arch):
@@ -33,10 +39,10 @@ def stages(arch):
 
 
 def model_class(arch):
-    from compressai.models import FactorizedPrior, MeanScaleHyperprior, ScaleHyperprior
+    from compressai.models import FactorizedPrior, JointAutoregressiveHierarchicalPriors, MeanScaleHyperprior, ScaleHyperprior
     return {"bmshj2018-factorized": FactorizedPrior, "bmshj2018-hyperprior": ScaleHyperprior,
-            "mbt2018-mean": MeanScaleHyperprior}[arch]
-SKIPPED = ("_quantized_cdf", "_offset", "_cdf_length", "scale_table", "target", "pedestal", "bound")
+            "mbt2018-mean": MeanScaleHyperprior, "mbt2018": JointAutoregressiveHierarchicalPriors}[arch]
+SKIPPED = ("_quantized_cdf", "_offset", "_cdf_length", "scale_table", "target", "pedestal", "bound", "mask")
 
 
 def convert(state_dict, arch):
@@ -44,7 +50,11 @@ def convert(state_dict, arch):
     out = {}
     for key, value in state_dict.items():
         module, _, param = key.partition(".")
-        if module in names and not any(key.endswith(s) or f".{s}" in key for s in SKIPPED):
+        if any(key.endswith(s) or f".{s}" in key for s in SKIPPED):
+            continue
+        if module in NESTED:
+            out[f"{NESTED[module]}/{key}"] = value.detach().float().contiguous().cpu()
+        elif module in names:
             out[f"{names[module]}/{param.lstrip('_')}"] = value.detach().float().contiguous().cpu()
     return out
 

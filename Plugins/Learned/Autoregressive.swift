@@ -75,14 +75,14 @@ final class Autoregressive: LearnedEntropyModelComponent {
 
     func forward(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext) throws -> EntropyOutputs {
         let condition = try checkCondition(condition, latent: try y.shape)
-        // The context sees the surrogate of y (noise or rounding), as the decoder will see y_hat.
+        // As CompressAI's mbt2018: the context and the synthesis see the surrogate of y (noise, or rounding in
+        // evaluation), the likelihoods the surrogate around the means (the same noise; round(y - mu) + mu).
         let surrogate = try quantizer.surrogate(y, means: nil, context: context)
         let contextFeatures = try surrogate.conv2d(contextWeight * mask, bias: contextBias, padding: 2)
         let (scales, means) = try distribution(condition, context: contextFeatures)
-        let yHat = try quantizer.surrogate(y, means: means, context: context)
-        let centered = try (yHat - means).abs()
+        let centered = try (quantizer.surrogate(y, means: means, context: context) - means).abs()
         let likelihoods = try (((centered * -1 + 0.5) / scales).gaussianCDF() - ((centered * -1 - 0.5) / scales).gaussianCDF()).lowerBounded(1e-9)
-        return EntropyOutputs(yHat: yHat, likelihoods: likelihoods, means: means, scales: scales)
+        return EntropyOutputs(yHat: surrogate, likelihoods: likelihoods, means: means, scales: scales)
     }
 
     func auxiliaryLoss(context: CallContext) throws -> Tensor? { nil }
