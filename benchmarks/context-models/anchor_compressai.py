@@ -1,0 +1,44 @@
+"""CompressAI's side of benchmarks/context-models: encode and decode one image
+with an architecture (untrained weights, seeded: time does not depend on
+them) through CompressAI's compress / decompress, REPEATS times, printing the
+median seconds of each. Usage: python3 anchor_compressai.py ARCH IMAGE THREADS REPEATS
+ARCH: mbt2018 (JointAutoregressiveHierarchicalPriors) or mbt2018-mean, N=128, M=192."""
+import statistics
+import sys
+import time
+
+try:
+    import numpy as np
+    import torch
+    from PIL import Image
+    from compressai.models import JointAutoregressiveHierarchicalPriors, MeanScaleHyperprior
+except ImportError as error:
+    sys.exit(f"anchor_compressai.py needs torch, compressai, numpy and Pillow ({error})")
+
+ARCHS = {"mbt2018": JointAutoregressiveHierarchicalPriors, "mbt2018-mean": MeanScaleHyperprior}
+
+
+def main() -> None:
+    if len(sys.argv) != 5 or sys.argv[1] not in ARCHS:
+        sys.exit(__doc__)
+    arch, path, threads, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = ARCHS[arch](128, 192).eval()
+    net.update(force=True)
+    image = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255
+    x = torch.from_numpy(image).permute(2, 0, 1)[None]
+    encode, decode = [], []
+    with torch.no_grad():
+        for _ in range(repeats):
+            start = time.perf_counter()
+            out = net.compress(x)
+            encode.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            net.decompress(out["strings"], out["shape"])
+            decode.append(time.perf_counter() - start)
+    print(f"{statistics.median(encode):.3f} {statistics.median(decode):.3f}")
+
+
+if __name__ == "__main__":
+    main()
