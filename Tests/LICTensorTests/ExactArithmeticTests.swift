@@ -115,6 +115,19 @@ import Testing
         #expect(try run(1) == run(2))
     }
 
+    /// A scope packs a layer's weights once and reuses them, but never after the values at that address changed.
+    @Test func packedWeightsFollowTheValues() throws {
+        let x = try Self.noise([1, 8, 6, 7], seed: 12), w = try Self.noise([16, 8, 3, 3], seed: 13)
+        let changed = try Self.noise([16, 8, 3, 3], seed: 14)
+        let expected = try ExactArithmetic.with { try x.conv2d(changed, padding: .same(1)).values }
+        try ExactArithmetic.with {
+            let first = try x.conv2d(w, padding: .same(1)).values
+            #expect(try x.conv2d(w, padding: .same(1)).values == first)  // from the cache
+            w.withUnsafeMutableBufferPointer { target in changed.withUnsafeBufferPointer { target.baseAddress!.update(from: $0.baseAddress!, count: $0.count) } }
+            #expect(try x.conv2d(w, padding: .same(1)).values == expected)  // same address, new values: packed again
+        }
+    }
+
     @Test func modeIsScoped() throws {
         #expect(!ExactArithmetic.isEnabled)
         ExactArithmetic.with {

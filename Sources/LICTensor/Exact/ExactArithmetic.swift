@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Exact mode: convolutions, transposed convolutions and matrix products
 /// computed by the engine's own fixed-order kernels instead of oneDNN, so the
 /// results are the same bits on every machine.
@@ -26,13 +28,40 @@
 /// gives up this guarantee.
 public enum ExactArithmetic {
     @TaskLocal private static var enabled = false
+    /// Weights packed for the exact kernels during one exact-mode scope.
+    @TaskLocal static var packedWeights: PackedWeights?
 
     /// Whether the current task (or thread) computes in exact mode.
     public static var isEnabled: Bool { enabled }
 
     /// Runs `body` in exact mode (or out of it, with `exact: false`) on the current task or thread.
+    /// Entering exact mode opens a cache of packed weights for the scope: an
+    /// entropy model's call cannot change its own weights, so a layer applied
+    /// again and again (a context model's per-wave layers) is packed once.
     public static func with<R>(_ exact: Bool = true, _ body: () throws -> R) rethrows -> R {
         if enabled == exact { return try body() }
-        return try $enabled.withValue(exact) { try body() }
+        guard exact else { return try $enabled.withValue(false) { try body() } }
+        return try $enabled.withValue(true) { try $packedWeights.withValue(PackedWeights()) { try body() } }
+    }
+
+    /// Packed weights by the address, size and layout of the weights they
+    /// came from. A hit is used only if the weights still hold the values
+    /// they were packed from (a temporary tensor may reuse a freed one's
+    /// address): comparing is a sequential read, packing a strided one.
+    final class PackedWeights: @unchecked Sendable {
+        struct Key: Hashable { var address: UInt, count: Int, layout: [Int] }
+        private var entries: [Key: (source: [Float], packed: TensorStorage)] = [:]
+        private let lock = Mutex<Void>(())
+
+        func packed(_ key: Key, weights: UnsafePointer<Float>, make: () throws -> TensorStorage) rethrows -> TensorStorage {
+            let current = UnsafeBufferPointer(start: weights, count: key.count)
+            if let found = lock.withLock({ _ in entries[key] }),
+               found.source.withUnsafeBytes({ $0.elementsEqual(UnsafeRawBufferPointer(current)) }) {
+                return found.packed
+            }
+            let made = try make()
+            lock.withLock { _ in entries[key] = (Array(current), made) }
+            return made
+        }
     }
 }

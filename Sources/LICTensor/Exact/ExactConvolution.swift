@@ -79,9 +79,15 @@ enum ExactConvolution {
         // Weights per group and block of output channels: [tap weight index][16 channels], zero beyond the last channel.
         let kernelArea = s.kernelHeight * s.kernelWidth, perBlock = s.inPerGroup * kernelArea
         let blocks = (s.outPerGroup + blockChannels - 1) / blockChannels
-        let packed = try TensorStorage(count: s.groups * blocks * perBlock * blockChannels)
-        lic_exact_pack_weights(weights, packed.pointer, s.groups, s.outPerGroup, s.inPerGroup, kernelArea,
-                               layout.groupStride, layout.outStride, layout.inStride)
+        func pack() throws -> TensorStorage {
+            let packed = try TensorStorage(count: s.groups * blocks * perBlock * blockChannels)
+            lic_exact_pack_weights(weights, packed.pointer, s.groups, s.outPerGroup, s.inPerGroup, kernelArea,
+                                   layout.groupStride, layout.outStride, layout.inStride)
+            return packed
+        }
+        let key = ExactArithmetic.PackedWeights.Key(address: UInt(bitPattern: weights), count: s.groups * s.outPerGroup * perBlock,
+                                                    layout: [s.groups, s.outPerGroup, s.inPerGroup, kernelArea, layout.groupStride, layout.outStride, layout.inStride])
+        let packed = try ExactArithmetic.packedWeights?.packed(key, weights: weights, make: pack) ?? pack()
         // Tap lists per (row phase, column phase), in the fixed summation order.
         var tapLists: [[Int: [Tap]]] = []
         for rowTaps in s.rows.taps {
