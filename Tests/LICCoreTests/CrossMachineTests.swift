@@ -55,13 +55,13 @@ import Testing
                        name: "mbt2018-mean-16x32")
     }
 
-    /// The shipped default model (models/default) at its lowest and highest quality: what `lic encode` gives users.
+    /// The shipped trained model (models/mbt2018-mean-vr, full size) at its lowest and highest quality.
     @Test(arguments: ["1", "8"])
-    func theDefaultModelsFilesDecodeUnderAnotherInstructionSet(quality: String) throws {
+    func theShippedModelsFilesDecodeUnderAnotherInstructionSet(quality: String) throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Self.check(model: TestSupport.packageRoot + "/models/default", image: TestSupport.packageRoot + "/examples/images/kodim23.png",
-                       in: directory, name: "default model, quality \(quality)", options: ["--quality", quality])
+        try Self.check(model: TestSupport.packageRoot + "/models/mbt2018-mean-vr", image: TestSupport.packageRoot + "/examples/images/kodim23.png",
+                       in: directory, name: "mbt2018-mean-vr, quality \(quality)", options: ["--quality", quality])
     }
 
     static func check(model: String, image: String, in directory: String, name: String, options: [String] = []) throws {
