@@ -20,7 +20,7 @@ import LICPluginKit
 /// host's exact mode, so they agree on every machine.
 final class Autoregressive: LearnedEntropyModelComponent {
     static let schema: [ParamSpec] = [
-        .int("latent", default: 192, range: 1...1024, "Latent channels M (hidden widths M*10/3 and M*8/3, rounded down as CompressAI's)"),
+        .int("latent", default: 192, range: 1...320, "Latent channels M, at most 320 (CompressAI's largest; hidden widths M*10/3 and M*8/3, rounded down as CompressAI's)"),
         .float("scale_bound", default: 0.11, min: 1e-6, max: 10, "Lower bound of the scales"),
         .int("seed", default: 0, range: 0...Int64(Int32.max), "Seed of the weight initialization"),
     ]
