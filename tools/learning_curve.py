@@ -35,7 +35,7 @@ TOOLS = os.path.dirname(os.path.abspath(__file__))
 if TOOLS not in sys.path:
     sys.path.insert(0, TOOLS)
 
-from rdreport.plot import (ANCHOR_COLOURS, FONT, LIC_COLOURS, legend_corner, legend_size,  # noqa: E402
+from rdreport.plot import (ANCHOR_COLOURS, plot_area, FONT, LIC_COLOURS, legend_corner, legend_size,  # noqa: E402
                            nice_axis, text, tick_label)
 
 REQUIRED = ("step", "elapsed_s", "psnr", "bpp")
@@ -275,7 +275,6 @@ def report_json(summary: dict) -> dict:
 # --- SVG -------------------------------------------------------------------
 
 PANEL_W, PANEL_H, LR_H, HEADER = 600, 430, 210, 64
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 24, 36, 58
 
 
 def render_panel(panel_id: str, title: str, y_label: str, x_label: str, lines: List[dict],
@@ -288,15 +287,7 @@ def render_panel(panel_id: str, title: str, y_label: str, x_label: str, lines: L
     pad = 0.03 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1e-12)
     y0, y1, y_ticks = nice_axis(lo - (0 if include_zero else pad), hi + pad, y_target, include_zero=include_zero)
     x0, x1, x_ticks = x_axis
-    plot_left, plot_top = left + MARGIN_LEFT, top + MARGIN_TOP
-    plot_width = width - MARGIN_LEFT - MARGIN_RIGHT
-    plot_height = height - MARGIN_TOP - MARGIN_BOTTOM
-
-    def sx(value):
-        return plot_left + (value - x0) / (x1 - x0) * plot_width
-
-    def sy(value):
-        return plot_top + plot_height - (value - y0) / (y1 - y0) * plot_height
+    plot_left, plot_top, plot_width, plot_height, sx, sy = plot_area(left, top, width, height, (x0, x1), (y0, y1))
 
     out = [f'<g class="panel" id="panel-{panel_id}">',
            text(plot_left + plot_width / 2, top + 22, title, 15, weight="bold"),

@@ -33,15 +33,8 @@ extension SplitMix64 {
 
 func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
-func strides(_ shape: [Int]) -> [Int] {
-    var s = [Int](repeating: 1, count: shape.count)
-    var acc = 1
-    for d in stride(from: shape.count - 1, through: 0, by: -1) {
-        s[d] = acc
-        acc *= shape[d]
-    }
-    return s
-}
+/// Row-major strides (the kernels' own helper; index formulas in the tests are checked against it elsewhere).
+func strides(_ shape: [Int]) -> [Int] { ShapeKernels.contiguousStrides(shape) }
 
 /// The multi-index of flat index i in `shape`.
 func unflatten(_ i: Int, _ shape: [Int]) -> [Int] {

@@ -107,6 +107,24 @@ def panel_curves(curves: List[dict], key: str):
     return result
 
 
+def plot_area(left: float, top: float, width: float, height: float, x_range: Tuple[float, float], y_range: Tuple[float, float]):
+    """The plotting rectangle of a panel at (left, top) of the given size, inside
+    the standard margins, and the maps from data to SVG coordinates:
+    (plot_left, plot_top, plot_width, plot_height, sx, sy)."""
+    (x0, x1), (y0, y1) = x_range, y_range
+    plot_left, plot_top = left + MARGIN_LEFT, top + MARGIN_TOP
+    plot_width = width - MARGIN_LEFT - MARGIN_RIGHT
+    plot_height = height - MARGIN_TOP - MARGIN_BOTTOM
+
+    def sx(value):
+        return plot_left + (value - x0) / (x1 - x0) * plot_width
+
+    def sy(value):
+        return plot_top + plot_height - (value - y0) / (y1 - y0) * plot_height
+
+    return plot_left, plot_top, plot_width, plot_height, sx, sy
+
+
 def render_panel(curves: List[dict], key: str, y_label: str, title: str, left: float, top: float) -> List[str]:
     """One panel at (left, top): the plot area, axes, grid, ticks, curves and legend."""
     series = panel_curves(curves, key)
@@ -115,15 +133,7 @@ def render_panel(curves: List[dict], key: str, y_label: str, title: str, left: f
     x0, x1, x_ticks = nice_axis(min(xs), max(xs) * 1.03, 6, include_zero=True)
     y_pad = max(0.02 * (max(ys) - min(ys)), 0.05)
     y0, y1, y_ticks = nice_axis(min(ys) - y_pad, max(ys) + y_pad, 7)
-    plot_left, plot_top = left + MARGIN_LEFT, top + MARGIN_TOP
-    plot_width = PANEL_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    plot_height = PANEL_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-
-    def sx(value):
-        return plot_left + (value - x0) / (x1 - x0) * plot_width
-
-    def sy(value):
-        return plot_top + plot_height - (value - y0) / (y1 - y0) * plot_height
+    plot_left, plot_top, plot_width, plot_height, sx, sy = plot_area(left, top, PANEL_WIDTH, PANEL_HEIGHT, (x0, x1), (y0, y1))
 
     out = [f'<g class="panel" id="panel-{key}">']
     out.append(text(plot_left + plot_width / 2, top + 22, title, 15, weight="bold"))
