@@ -16,6 +16,3 @@ extern int omp_get_num_procs(void);
 extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned int flags);
 extern int omp_get_thread_num(void);
 extern int omp_get_num_threads(void);
-
-// mallopt, to keep the tensor engine's large blocks in the heap (Tensor.swift).
-#include <malloc.h>

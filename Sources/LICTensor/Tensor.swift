@@ -127,30 +127,36 @@ final class TensorStorage: @unchecked Sendable {
         self.count = count
     }
 
-    deinit { free(pointer) }
-
-    /// Room for `count` floats, 64-byte aligned (oneDNN's preference). A
-    /// refusal throws `outOfMemory` instead of aborting the process, as
-    /// `UnsafeMutableRawPointer.allocate` would: a plugin asking for a huge
-    /// tensor gets an error status back.
-    private static func allocate(_ count: Int) throws -> UnsafeMutablePointer<Float> {
-        _ = Self.allocatorTuned
-        guard count >= 0, count <= Self.maxElements else { throw TensorError.shape("cannot allocate \(count) elements") }
-        // At most 2^32 * 4 bytes: no overflow.
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        var raw: UnsafeMutableRawPointer?
-        guard bytes <= TensorMemory.maxAllocationBytes, posix_memalign(&raw, 64, bytes) == 0, let raw else {
-            throw TensorError.outOfMemory("cannot allocate \(count) elements (\(bytes) bytes)")
+    deinit {
+        let bytes = Self.byteCount(count)
+        if bytes >= PageBlocks.minimumBytes {
+            PageBlocks.shared.free(UnsafeMutableRawPointer(pointer))
+        } else {
+            free(pointer)
         }
-        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
-    /// Training frees and reallocates the same activation sizes every step.
-    /// glibc would serve each large block with a fresh mmap (page faults and
-    /// zeroing on every touch) and trim freed memory back to the system; keep
-    /// blocks up to 32 MiB in the heap and the heap untrimmed instead.
-    private static let allocatorTuned: Void = {
-        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
-        _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
-    }()
+    private static func byteCount(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
+
+    /// Room for `count` floats, 64-byte aligned (oneDNN's preference): large
+    /// blocks from `PageBlocks` (reused, never fragmenting the heap), small
+    /// ones from malloc. A refusal throws `outOfMemory` instead of aborting
+    /// the process, as `UnsafeMutableRawPointer.allocate` would: a plugin
+    /// asking for a huge tensor gets an error status back.
+    private static func allocate(_ count: Int) throws -> UnsafeMutablePointer<Float> {
+        guard count >= 0, count <= Self.maxElements else { throw TensorError.shape("cannot allocate \(count) elements") }
+        // At most 2^32 * 4 bytes: no overflow.
+        let bytes = byteCount(count)
+        guard bytes <= TensorMemory.maxAllocationBytes else {
+            throw TensorError.outOfMemory("cannot allocate \(count) elements (\(bytes) bytes)")
+        }
+        var raw: UnsafeMutableRawPointer?
+        if bytes >= PageBlocks.minimumBytes {
+            raw = PageBlocks.shared.allocate(bytes)
+        } else if posix_memalign(&raw, 64, bytes) != 0 {
+            raw = nil
+        }
+        guard let raw else { throw TensorError.outOfMemory("cannot allocate \(count) elements (\(bytes) bytes)") }
+        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
 }

@@ -5,7 +5,8 @@
 //
 // Shape of the layer:
 // - `DNNLContext.shared()`: the CPU engine and stream, and a cache of "plans"
-//   (primitives + reorders + blocked-layout buffers) keyed by a Hashable
+//   (primitives + reorders; their scratch and blocked-layout buffers are
+//   lent per run by `DNNLScratchpads`) keyed by a Hashable
 //   geometry. Creating a oneDNN primitive costs 0.2-20 ms, executing one is
 //   what we want to pay for, so each shape is set up once per process.
 // - Plans are shared by every thread, and Swift concurrency runs work on any
@@ -72,17 +73,17 @@ final class DNNLContext: @unchecked Sendable {
     let scratchpads = DNNLScratchpads()
     private let plans = Mutex(PlanCache())
 
-    /// The plans, least recently used first out once their working buffers
-    /// (blocked-layout copies of activations, one set per geometry) pass the
-    /// budget: a large image coded in tiles of a few shapes, or many image
-    /// sizes through lic.h, keep a bounded set instead of one per shape.
+    /// The plans, least recently used first out past `planCacheLimit`. A plan
+    /// holds primitives only (JIT code, tens of KB); the blocked-layout
+    /// buffers its arguments work in are borrowed per run from `scratchpads`,
+    /// so memory follows the largest single run, not the number of shapes seen
+    /// (a large image coded in tiles of a few shapes, many image sizes through lic.h).
     struct PlanCache {
         struct Entry {
             var plan: DNNLPlan
             var lastUse: UInt64
         }
         var entries: [DNNLCacheKey: Entry] = [:]
-        var bytes = 0
         var clock: UInt64 = 0
 
         mutating func use(_ key: DNNLCacheKey) -> DNNLPlan? {
@@ -92,28 +93,23 @@ final class DNNLContext: @unchecked Sendable {
             return plan
         }
 
-        /// Stores `plan` (the first stored wins a race) and evicts others past `budget`.
-        mutating func store(_ plan: DNNLPlan, for key: DNNLCacheKey, budget: Int) -> DNNLPlan {
+        /// Stores `plan` (the first stored wins a race) and evicts the least recently used past `limit`.
+        mutating func store(_ plan: DNNLPlan, for key: DNNLCacheKey, limit: Int) -> DNNLPlan {
             if let existing = use(key) { return existing }
             clock += 1
             entries[key] = Entry(plan: plan, lastUse: clock)
-            bytes += plan.workingBytes
-            while bytes > budget, entries.count > 1,
+            while entries.count > max(limit, 1),
                   let oldest = entries.filter({ $0.key != key }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
                 // A plan another thread is running stays alive until that run ends (it holds a reference).
-                bytes -= oldest.value.plan.workingBytes
                 entries[oldest.key] = nil
             }
             return plan
         }
     }
 
-    /// Bytes of plan working buffers kept (LIC_PLAN_CACHE_MIB overrides; default 768 MiB: a training
-    /// step's plans for mbt2018-mean at batch 8 and 128-pixel crops fit, a 768-pixel tile's about three times).
-    static let planCacheBudget: Int = {
-        if let text = getenv("LIC_PLAN_CACHE_MIB").map({ String(cString: $0) }), let mib = Int(text), mib >= 0 { return mib << 20 }
-        return 768 << 20
-    }()
+    /// Plans kept: a training step of mbt2018-mean needs about 60 (forward and
+    /// backward of every layer), a tiled 4K image about 100.
+    static let planCacheLimit = 512
 
     private static let instance: Result<DNNLContext, TensorError> = Result { () throws(TensorError) in try DNNLContext() }
 
@@ -139,17 +135,13 @@ final class DNNLContext: @unchecked Sendable {
         let key = DNNLCacheKey(DNNLPlanKey(operation: operation, geometry: geometry, threads: threads))
         if let existing = plans.withLock({ $0.use(key) }) { return existing }
         let made = try make()
-        return plans.withLock { $0.store(made, for: key, budget: Self.planCacheBudget) }
+        return plans.withLock { $0.store(made, for: key, limit: Self.planCacheLimit) }
     }
 
     /// Number of cached plans (primitives with their reorders and buffers).
     var cachedPlanCount: Int { plans.withLock { $0.entries.count } }
 
-    /// Bytes of working buffers the cached plans own.
-    var cachedPlanBytes: Int { plans.withLock { $0.bytes } }
-
-    /// Drops every cached plan and the blocked-layout buffers they own, and
-    /// the idle scratchpads.
+    /// Drops every cached plan and the idle scratch buffers.
     func clearCache() {
         plans.withLock { $0 = PlanCache() }
         scratchpads.dropIdle()
@@ -333,10 +325,9 @@ final class DNNLMemoryObject {
 
 /// One argument of a primitive. `user` has the plain layout and is bound to
 /// the caller's buffer on each call; `working` has the layout the primitive
-/// chose. When the two differ, a cached reorder primitive and a buffer owned
-/// by `working` sit between them (weights are reordered on every call since
-/// they change every training step; the reorder primitive and the buffer are
-/// reused).
+/// chose. When the two differ, a cached reorder primitive sits between them
+/// and `working` is bound to a slice of the buffer the run borrows (weights
+/// are reordered on every call since they change every training step).
 final class DNNLArgument {
     enum Direction { case input, output }
     let argument: Int32
@@ -345,7 +336,7 @@ final class DNNLArgument {
     let working: DNNLMemoryObject
     let reorder: DNNLPrimitive?
     private let reorderArgs: [dnnl_exec_arg_t]
-    /// Bytes of the working buffer this argument owns (0 when it works in the caller's buffer).
+    /// Bytes of the working buffer a run lends this argument (0 when it works in the caller's buffer).
     let workingBytes: Int
 
     init(_ argument: Int32, _ direction: Direction, plain: dnnl_memory_desc_t, chosen: dnnl_memory_desc_t,
@@ -361,7 +352,7 @@ final class DNNLArgument {
             workingBytes = 0
         } else {
             workingBytes = dnnl_memory_desc_get_size(&c)
-            working = try DNNLMemoryObject(chosen, engine: engine, allocate: true)
+            working = try DNNLMemoryObject(chosen, engine: engine, allocate: false)
             let (from, to) = direction == .input ? (plain, chosen) : (chosen, plain)
             let pd = try DNNLPrimitiveDesc(reorderFrom: from, to: to, engine: engine)
             let reorder = try DNNLPrimitive(pd, what: "reorder")
@@ -374,6 +365,11 @@ final class DNNLArgument {
 
     var execArg: dnnl_exec_arg_t { dnnl_exec_arg_t(arg: argument, memory: working.handle) }
     var needsReorder: Bool { reorder != nil }
+
+    /// Points the working layout at `pointer` (`workingBytes` bytes) for this run.
+    func bindWorking(_ pointer: UnsafeMutableRawPointer) throws(TensorError) {
+        if reorder != nil { try working.bind(pointer) }
+    }
 
     /// Binds the caller's buffer; for inputs, reorders it into the working layout.
     func bindInput(_ pointer: UnsafeRawPointer, stream: dnnl_stream_t) throws(TensorError) {
@@ -393,8 +389,8 @@ final class DNNLArgument {
 }
 
 /// A cached primitive with its arguments. The lock keeps two threads from
-/// using the same plan's working buffers at once; the plan may run on any
-/// thread (its primitives' scratchpads are lent per run, not per thread).
+/// running the same plan's memory objects at once; the plan may run on any
+/// thread (its scratchpads and working buffers are lent per run, not per thread).
 final class DNNLPlan: @unchecked Sendable {
     let lock = Mutex<Void>(())
     let name: String
@@ -404,10 +400,12 @@ final class DNNLPlan: @unchecked Sendable {
     /// The primitive and the reorders, each with its scratchpad (they run one
     /// after another, so one buffer of the largest size serves them all).
     private let primitives: [DNNLPrimitive]
-    /// Bytes of scratch memory a run borrows (0: none).
+    /// Bytes of scratch memory the primitives need (0: none).
     let scratchpadBytes: Int
-    /// Bytes of working buffers the plan owns (what keeping it costs).
-    var workingBytes: Int { arguments.reduce(0) { $0 + $1.workingBytes } }
+    /// Where each argument's working buffer starts in a run's borrowed buffer
+    /// (after the scratchpad; page-aligned), and the bytes a run borrows.
+    private let workingOffsets: [Int]
+    let borrowedBytes: Int
     // Kept alive for the primitive's lifetime (backward passes reference the
     // forward hint descriptor).
     private let descriptors: [DNNLPrimitiveDesc]
@@ -422,17 +420,31 @@ final class DNNLPlan: @unchecked Sendable {
         descriptors = [pd] + keep
         primitives = [primitive] + arguments.compactMap(\.reorder)
         scratchpadBytes = primitives.map(\.scratchpadBytes).max() ?? 0
+        var offset = Self.pageAligned(scratchpadBytes)
+        var offsets: [Int] = []
+        for argument in arguments {
+            offsets.append(offset)
+            offset += Self.pageAligned(argument.workingBytes)
+        }
+        workingOffsets = offsets
+        borrowedBytes = offset
         execArgs = primitive.withScratchpad(arguments.map(\.execArg))
     }
 
     /// Runs the plan on caller buffers, given in the order of `arguments`
     /// (inputs as `UnsafeRawPointer`, outputs as `UnsafeMutableRawPointer`;
     /// nil only where the plan has no such argument).
+    private static func pageAligned(_ bytes: Int) -> Int { (bytes + 4095) & ~4095 }
+
     func run(_ context: DNNLContext, inputs: [UnsafeRawPointer], outputs: [UnsafeMutableRawPointer]) throws(TensorError) {
         try lock.withLock { _ throws(TensorError) in
-            let scratch = scratchpadBytes > 0 ? try context.scratchpads.borrow(bytes: scratchpadBytes) : nil
-            defer { if let scratch { context.scratchpads.giveBack(scratch) } }
-            for primitive in primitives { try primitive.bindScratchpad(scratch?.pointer) }
+            // One borrowed buffer: the scratchpad, then each argument's blocked-layout copy.
+            let borrowed = borrowedBytes > 0 ? try context.scratchpads.borrow(bytes: borrowedBytes) : nil
+            defer { if let borrowed { context.scratchpads.giveBack(borrowed) } }
+            for primitive in primitives { try primitive.bindScratchpad(scratchpadBytes > 0 ? borrowed?.pointer : nil) }
+            if let borrowed {
+                for (argument, offset) in zip(arguments, workingOffsets) { try argument.bindWorking(borrowed.pointer + offset) }
+            }
             var i = 0, o = 0
             for argument in arguments {
                 switch argument.direction {
@@ -453,25 +465,24 @@ final class DNNLPlan: @unchecked Sendable {
 
 // MARK: - Scratchpads
 
-/// Scratch memory for primitive executions (`dnnl_scratchpad_mode_user`),
-/// lent to one plan run at a time: a run borrows a buffer of at least the
-/// size its primitives need and gives it back when it ends. Buffers are kept
-/// for reuse, so the memory held is about (runs at once) x (largest
-/// scratchpad), as with oneDNN's own per-thread scratchpad.
+/// Scratch memory for plan runs (the primitives' `dnnl_scratchpad_mode_user`
+/// scratchpads and the blocked-layout copies of their arguments), lent to one
+/// run at a time: a run borrows a buffer of at least the size it needs and
+/// gives it back when it ends. Buffers are kept for reuse (no page faults per
+/// call), so the memory held is about (runs at once) x (largest run).
 final class DNNLScratchpads: @unchecked Sendable {
-    /// Page-aligned memory, as oneDNN allocates its own scratchpads.
+    /// Page-aligned memory (`PageBlocks`), as oneDNN allocates its own scratchpads.
     final class Buffer: @unchecked Sendable {
         let pointer: UnsafeMutableRawPointer
         let bytes: Int
         init(bytes: Int) throws(TensorError) {
-            var raw: UnsafeMutableRawPointer?
-            guard posix_memalign(&raw, 4096, bytes) == 0, let raw else {
-                throw TensorError.outOfMemory("cannot allocate a \(bytes)-byte oneDNN scratchpad")
+            guard let raw = PageBlocks.shared.allocate(bytes) else {
+                throw TensorError.outOfMemory("cannot allocate a \(bytes)-byte oneDNN scratch buffer")
             }
             pointer = raw
             self.bytes = bytes
         }
-        deinit { free(pointer) }
+        deinit { PageBlocks.shared.free(pointer) }
     }
 
     private let idle = Mutex<[Buffer]>([])
