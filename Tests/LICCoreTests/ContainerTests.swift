@@ -335,7 +335,7 @@ private func codedStreams(_ lengths: [Int]) -> [ContainerStream] {
         #expect(parseError(forgeHeader(format: 0xF3) + body) == .unsupportedBitDepth(16, offset: 24))
         #expect(parseError(forgeHeader(width: [0xAC, 0x02], format: 0x03) + body) == .unsupportedBitDepth(1, offset: 25))
 
-        #expect(parseError(forgeHeader(flags: 9) + body) == .unsupportedFlags(found: 9))
+        #expect(parseError(forgeHeader(flags: 0x11) + body) == .unsupportedFlags(found: 0x11))
         #expect(parseError(forgeHeader(flags: 0x80) + body) == .unsupportedFlags(found: 0x80))
         #expect(parseError(forgeHeader(flags: 1, count: [0], lengths: [])) == .pipelineFlagWithoutStream(offset: 25))
         #expect(try Container(parsing: forgeHeader(flags: 0, count: [0], lengths: [])).streams.isEmpty)

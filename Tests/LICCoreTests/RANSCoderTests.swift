@@ -14,8 +14,8 @@ private enum Step {
     case bits(UInt32, count: Int)
 }
 
-private func encode(_ steps: [Step], tables: [CDFTable]) throws -> [UInt8] {
-    var encoder = RANSEncoder()
+private func encode(_ steps: [Step], tables: [CDFTable], segmentItems: Int = RANS.segmentItems) throws -> [UInt8] {
+    var encoder = RANSEncoder(segmentItems: segmentItems)
     for step in steps {
         switch step {
         case .single(let symbol, let table):
@@ -379,6 +379,62 @@ private func laplacianPMF(scale: Double = 3) -> [Double] {
         #expect(throws: CodingError.self) { try decoder.decodeBits(count: 33) }
         #expect(throws: CodingError.self) { try decoder.decodeBits(count: -1) }
         #expect(decoder.isFullyConsumed)
+    }
+
+    /// Segments: random call mixes coded with small segments decode alike
+    /// with 1 and 2 threads (bulk calls spanning segments run them in
+    /// parallel), and end exactly.
+    @Test func segmentedStreamsRoundTrip() throws {
+        var rng = SplitMix64(state: 0x5EED_0011)
+        for round in 0..<40 {
+            let tables = try (0..<(1 + rng.below(4))).map { _ in try randomTable(rng: &rng) }
+            let steps = randomSteps(tables: tables, count: 1 + rng.below(120), rng: &rng)
+            let segmentItems = 1 + rng.below(40)
+            let bytes = try encode(steps, tables: tables, segmentItems: segmentItems)
+            for threads in [1, 2] {
+                var decoder = try RANSDecoder(bytes: bytes)
+                let matches = try Threads.withCount(threads) { try decodeMatches(steps, tables: tables, decoder: &decoder) }
+                #expect(matches, "round \(round), segments of \(segmentItems), \(threads) thread(s)")
+                #expect(decoder.isFullyConsumed, "round \(round)")
+            }
+        }
+    }
+
+    @Test func segmentedStreamLayoutAndChecks() throws {
+        let table = try CDFTable(pmf: laplacianPMF(), firstSymbol: -20)
+        let symbols = (0..<1000).map { Int32($0 % 31) - 15 }
+        var encoder = RANSEncoder(segmentItems: 300)
+        symbols.withUnsafeBufferPointer { encoder.encode($0, with: table) }
+        #expect(encoder.segmentCount == 4)
+        let bytes = encoder.finish()
+        #expect(RANS.isSegmented(bytes))
+        // [8 zero bytes][count 4][items, bytes] x 4: 300, 300, 300, 100 items.
+        let word = { (offset: Int) in bytes[offset ..< offset + 4].reversed().reduce(0) { $0 << 8 | Int($1) } }
+        #expect(word(8) == 4)
+        #expect([12, 20, 28, 36].map(word) == [300, 300, 300, 100])
+        // One bulk call over every segment.
+        var decoder = try RANSDecoder(bytes: bytes)
+        var out = [Int32](repeating: 0, count: symbols.count)
+        try out.withUnsafeMutableBufferPointer { try decoder.decode(into: $0, with: table) }
+        #expect(out == symbols)
+        #expect(decoder.isFullyConsumed)
+        // A file that does not declare segments refuses them.
+        #expect(throws: CodingError.self) { try RANSDecoder(bytes: bytes, segmented: false) }
+        // A damaged table or a stray byte is refused, never a crash.
+        for offset in [8, 12, 16, 40] {
+            var damaged = bytes
+            damaged[offset] ^= 0x40
+            #expect(throws: CodingError.self) {
+                var decoder = try RANSDecoder(bytes: damaged)
+                try out.withUnsafeMutableBufferPointer { try decoder.decode(into: $0, with: table) }
+                if !decoder.isFullyConsumed { throw CodingError.corruptStream("not consumed") }
+            }
+        }
+        #expect(throws: CodingError.self) { try RANSDecoder(bytes: bytes + [0, 0, 0, 0]) }
+        // Asking for more items than the stream holds fails at the end of the last segment.
+        var tooMany = [Int32](repeating: 0, count: symbols.count + 1)
+        var short = try RANSDecoder(bytes: bytes)
+        #expect(throws: CodingError.self) { try tooMany.withUnsafeMutableBufferPointer { try short.decode(into: $0, with: table) } }
     }
 
     @Test func emptyStreamDecodes() throws {

@@ -1,3 +1,5 @@
+import LICTensor
+
 /// rANS decoder for streams produced by `RANSEncoder` (format described at `RANS`).
 ///
 /// Symbols come out in the order they were pushed into the encoder, one call at a
@@ -9,47 +11,110 @@
 /// corrupt; `isFullyConsumed` catches most of those (a valid stream ends exactly at
 /// the initial state with every byte read). After an error, discard the decoder.
 public struct RANSDecoder: Sendable {
+    /// One segment: its bytes (two initial states, then words) and its items.
+    struct Segment: Sendable {
+        let start: Int
+        let end: Int
+        let items: Int
+    }
+
     private let storage: ByteStorage
+    private let segments: [Segment]
+    /// The segment being read, and items left in it.
+    private var segmentIndex = 0
+    private var itemsLeft: Int
     private var position: Int
     /// State of the next step and of the one after it (steps alternate between two states).
     private var state: UInt64
     private var otherState: UInt64
 
-    /// Decode from a copy of `bytes`.
-    public init(bytes: [UInt8]) throws(CodingError) {
-        try self.init(storage: bytes.withUnsafeBytes { ByteStorage(copying: $0) })
+    /// Decode from a copy of `bytes`. `segmented`: the container declares
+    /// segmented streams (without it, a segmented stream is refused).
+    public init(bytes: [UInt8], segmented: Bool = true) throws(CodingError) {
+        try self.init(storage: bytes.withUnsafeBytes { ByteStorage(copying: $0) }, segmented: segmented)
     }
 
     /// Decode from a copy of the bytes in `bytes`.
-    public init(bytes: UnsafeRawBufferPointer) throws(CodingError) {
-        try self.init(storage: ByteStorage(copying: bytes))
+    public init(bytes: UnsafeRawBufferPointer, segmented: Bool = true) throws(CodingError) {
+        try self.init(storage: ByteStorage(copying: bytes), segmented: segmented)
     }
 
-    private init(storage: ByteStorage) throws(CodingError) {
+    private init(storage: ByteStorage, segmented: Bool) throws(CodingError) {
         let count = storage.count
-        guard count >= RANS.headerBytes else {
-            throw .corruptStream("stream of \(count) bytes is shorter than the \(RANS.headerBytes)-byte initial state")
+        var segments: [Segment]
+        if count >= 8, storage.state(at: 0) == 0 {
+            guard segmented else {
+                throw .corruptStream("the stream is segmented (it starts with 8 zero bytes) but the file does not declare segmented streams")
+            }
+            segments = try Self.segmentTable(storage)
+        } else {
+            segments = [Segment(start: 0, end: count, items: Int.max)]
         }
-        guard count % 4 == 0 else {
-            throw .corruptStream("stream of \(count) bytes ends with a partial 32-bit word at byte offset \(count & ~3)")
+        for segment in segments {
+            try Self.checkSegment(storage, segment)
         }
-        let states = (storage.state(at: 0), storage.state(at: 8))
-        for (offset, state) in [(0, states.0), (8, states.1)] {
+        self.storage = storage
+        self.segments = segments
+        itemsLeft = segments[0].items
+        (state, otherState) = (storage.state(at: segments[0].start), storage.state(at: segments[0].start + 8))
+        position = segments[0].start + RANS.headerBytes
+    }
+
+    /// The segment table of a segmented stream (layout at `RANS`), checked against the stream's length.
+    private static func segmentTable(_ storage: ByteStorage) throws(CodingError) -> [Segment] {
+        let count = storage.count
+        guard count >= RANS.segmentedHeaderBytes else {
+            throw .corruptStream("segmented stream of \(count) bytes ends inside its \(RANS.segmentedHeaderBytes)-byte header")
+        }
+        let segmentCount = Int(storage.word(at: 8))
+        let tableEnd = RANS.segmentedHeaderBytes + 8 * segmentCount
+        guard segmentCount >= 2, tableEnd + segmentCount * RANS.headerBytes <= count else {
+            throw .corruptStream("segmented stream of \(count) bytes cannot hold the \(segmentCount) segments its header at byte offset 8 declares")
+        }
+        var segments: [Segment] = []
+        var start = tableEnd
+        for k in 0..<segmentCount {
+            let entry = RANS.segmentedHeaderBytes + 8 * k
+            let items = Int(storage.word(at: entry)), bytes = Int(storage.word(at: entry + 4))
+            guard items >= 1, bytes >= RANS.headerBytes, bytes % 4 == 0, bytes <= count - start else {
+                throw .corruptStream("segment \(k) of \(segmentCount) (entry at byte offset \(entry)): \(items) items in \(bytes) bytes "
+                                     + "does not fit the \(count - start) bytes left at byte offset \(start)")
+            }
+            segments.append(Segment(start: start, end: start + bytes, items: items))
+            start += bytes
+        }
+        guard start == count else {
+            throw .corruptStream("segmented stream has \(count - start) bytes after its last segment (byte offset \(start))")
+        }
+        return segments
+    }
+
+    private static func checkSegment(_ storage: ByteStorage, _ segment: Segment) throws(CodingError) {
+        let bytes = segment.end - segment.start
+        guard bytes >= RANS.headerBytes else {
+            throw .corruptStream("stream of \(bytes) bytes is shorter than the \(RANS.headerBytes)-byte initial state")
+        }
+        guard bytes % 4 == 0 else {
+            throw .corruptStream("stream of \(bytes) bytes ends with a partial 32-bit word at byte offset \(segment.start + bytes & ~3)")
+        }
+        for offset in [segment.start, segment.start + 8] {
+            let state = storage.state(at: offset)
             guard state >= RANS.lowerBound, state >> 32 < RANS.lowerBound else {
                 throw .corruptStream("initial state 0x\(String(state, radix: 16)) at byte offset \(offset) is outside the valid range")
             }
         }
-        self.storage = storage
-        self.state = states.0
-        self.otherState = states.1
-        self.position = RANS.headerBytes
     }
 
     /// True when every byte has been read and the state is back at its initial
     /// value, i.e. everything the encoder wrote has been decoded. False after a
     /// partial decode, and (with high probability) for trailing garbage or corruption.
     public var isFullyConsumed: Bool {
-        position == storage.count && state == RANS.lowerBound && otherState == RANS.lowerBound
+        segmentIndex == segments.count - 1 && (segments.count == 1 || itemsLeft == 0)
+            && Self.ended(makeCursor(), segments[segmentIndex])
+    }
+
+    private static func ended(_ cursor: DecodeCursor, _ segment: Segment) -> Bool {
+        cursor.position == segment.end && cursor.x == RANS.lowerBound && cursor.xNext == RANS.lowerBound
     }
 
     // MARK: - Table symbols
@@ -57,19 +122,18 @@ public struct RANSDecoder: Sendable {
     /// Decode one symbol coded with `table`.
     public mutating func decode(with table: CDFTable) throws(CodingError) -> Int32 {
         let view = DecodeView(table)
-        var cursor = makeCursor()
-        defer { save(cursor) }
-        return try cursor.decodeSymbol(view)
+        var result: Int32 = 0
+        try decodeItems(1) { (cursor, _) throws(CodingError) in result = try cursor.decodeSymbol(view) }
+        return result
     }
 
     /// Decode `out.count` symbols, all coded with `table`.
     public mutating func decode(into out: UnsafeMutableBufferPointer<Int32>, with table: CDFTable) throws(CodingError) {
         guard !out.isEmpty else { return }
         let view = DecodeView(table)
-        var cursor = makeCursor()
-        defer { save(cursor) }
-        for i in 0..<out.count {
-            out[i] = try cursor.decodeSymbol(view)
+        let target = SendablePointer(out.baseAddress!)
+        try decodeItems(out.count) { (cursor, range) throws(CodingError) in
+            for i in range { target.pointer[i] = try cursor.decodeSymbol(view) }
         }
     }
 
@@ -88,10 +152,10 @@ public struct RANSDecoder: Sendable {
         let views = UnsafeMutablePointer<DecodeView>.allocate(capacity: tables.count)
         defer { views.deallocate() }
         for (i, table) in tables.enumerated() { (views + i).initialize(to: DecodeView(table)) }
-        var cursor = makeCursor()
-        defer { save(cursor) }
-        for i in 0..<out.count {
-            out[i] = try cursor.decodeSymbol(views[Int(indexes[i])])
+        let target = SendablePointer(out.baseAddress!), shared = SendablePointer(views)
+        let source = SendablePointer(UnsafeMutablePointer(mutating: indexes.baseAddress!))
+        try decodeItems(out.count) { (cursor, range) throws(CodingError) in
+            for i in range { target.pointer[i] = try cursor.decodeSymbol(shared.pointer[Int(source.pointer[i])]) }
         }
     }
 
@@ -102,15 +166,94 @@ public struct RANSDecoder: Sendable {
         guard (0...32).contains(count) else {
             throw .invalidArgument("decodeBits: bit count \(count) is outside 0...32")
         }
-        var cursor = makeCursor()
-        defer { save(cursor) }
-        return try cursor.decodeBits(count)
+        var result: UInt32 = 0
+        try decodeItems(1) { (cursor, _) throws(CodingError) in result = try cursor.decodeBits(count) }
+        return result
+    }
+
+    // MARK: - Segments
+
+    /// Decodes `count` items with `body(cursor, range of item indexes)`,
+    /// one call per segment touched; segments after the current one start
+    /// fresh and run in parallel. Every segment left behind must have ended
+    /// exactly (all bytes read, states back at their initial value).
+    private mutating func decodeItems(
+        _ count: Int, _ body: (inout DecodeCursor, Range<Int>) throws(CodingError) -> Void
+    ) throws(CodingError) {
+        if itemsLeft == 0, count > 0 { try advanceSegment() }
+        // Plan the parts: (segment, item range) in order; the first is the current segment.
+        var parts: [(segment: Int, range: Range<Int>)] = []
+        var (segment, left, done) = (segmentIndex, itemsLeft, 0)
+        while done < count {
+            if left == 0 {
+                segment += 1
+                guard segment < segments.count else {
+                    throw .corruptStream("the stream's \(segments.count) segments end before the \(count - done) items still asked for")
+                }
+                left = segments[segment].items
+            }
+            let take = min(count - done, left)
+            parts.append((segment, done ..< done + take))
+            left -= take
+            done += take
+        }
+        guard parts.count > 1 else {
+            var cursor = makeCursor()
+            defer { save(cursor) }
+            try body(&cursor, 0 ..< count)
+            itemsLeft = left
+            return
+        }
+        var cursors = parts.map { part in part.segment == segmentIndex ? makeCursor() : freshCursor(segments[part.segment]) }
+        var errors = [CodingError?](repeating: nil, count: parts.count)
+        cursors.withUnsafeMutableBufferPointer { cursorSlots in
+            errors.withUnsafeMutableBufferPointer { errorSlots in
+                let cursorsOut = SendablePointer(cursorSlots.baseAddress!), errorsOut = SendablePointer(errorSlots.baseAddress!)
+                withoutActuallyEscaping(body) { body in
+                    let work = UncheckedSendable(body)
+                    Parallel.forEach(count: parts.count) { k in
+                        do throws(CodingError) { try work.value(&cursorsOut.pointer[k], parts[k].range) } catch { errorsOut.pointer[k] = error }
+                    }
+                }
+            }
+        }
+        for k in parts.indices {
+            if let error = errors[k] { throw error }
+            if k < parts.count - 1, !Self.ended(cursors[k], segments[parts[k].segment]) {
+                throw .corruptStream("segment \(parts[k].segment) did not end where its \(segments[parts[k].segment].items) items did "
+                                     + "(byte offset \(cursors[k].position) of \(segments[parts[k].segment].end))")
+            }
+        }
+        segmentIndex = parts[parts.count - 1].segment
+        itemsLeft = left
+        save(cursors[parts.count - 1])
+    }
+
+    /// Moves to the next segment once the current one has ended exactly.
+    private mutating func advanceSegment() throws(CodingError) {
+        let current = segments[segmentIndex]
+        guard Self.ended(makeCursor(), current) else {
+            throw .corruptStream("segment \(segmentIndex) did not end where its \(current.items) items did "
+                                 + "(byte offset \(position) of \(current.end))")
+        }
+        guard segmentIndex + 1 < segments.count else {
+            throw .corruptStream("the stream's \(segments.count) segments end before the items still asked for")
+        }
+        segmentIndex += 1
+        itemsLeft = segments[segmentIndex].items
+        save(freshCursor(segments[segmentIndex]))
+    }
+
+    private func freshCursor(_ segment: Segment) -> DecodeCursor {
+        DecodeCursor(x: storage.state(at: segment.start), xNext: storage.state(at: segment.start + 8),
+                     position: segment.start + RANS.headerBytes, base: UnsafeRawPointer(storage.base), end: segment.end)
     }
 
     // MARK: - Internals
 
     private func makeCursor() -> DecodeCursor {
-        DecodeCursor(x: state, xNext: otherState, position: position, base: UnsafeRawPointer(storage.base), end: storage.count)
+        DecodeCursor(x: state, xNext: otherState, position: position, base: UnsafeRawPointer(storage.base),
+                     end: segments[segmentIndex].end)
     }
 
     private mutating func save(_ cursor: DecodeCursor) {
@@ -118,6 +261,18 @@ public struct RANSDecoder: Sendable {
         otherState = cursor.xNext
         position = cursor.position
     }
+}
+
+/// A pointer handed to the workers of one parallel loop (each touches its own elements).
+private struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
+
+/// A closure handed to the workers of one parallel loop.
+private struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// Immutable copy of the coded bytes (shared by decoder copies).
@@ -134,6 +289,11 @@ private final class ByteStorage: @unchecked Sendable {
     }
 
     deinit { base.deallocate() }
+
+    /// A little-endian 32-bit word.
+    func word(at offset: Int) -> UInt32 {
+        UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
 
     /// A 64-bit state stored as two little-endian words, low first.
     func state(at offset: Int) -> UInt64 {

@@ -1,3 +1,5 @@
+import LICTensor
+
 /// Stream format and constants shared by `RANSEncoder` and `RANSDecoder`.
 ///
 /// rANS with 64-bit states, 32-bit renormalization words and 16-bit probability
@@ -18,6 +20,19 @@
 /// `freq = 1 << (16-k)`, i.e. probability 2^-k, so bypass bits interleave with table
 /// symbols in the same coding sequence and keep their order.
 ///
+/// Segments (large streams decode in parallel): every `segmentItems` items
+/// (a table symbol, escaped or not, or one `encodeBits` call) the encoder
+/// starts a new segment with its own pair of states, so a decoder can code the
+/// segments of one bulk call on different threads. A stream of one segment
+/// has the layout above; a stream of several is
+///
+///     [8 zero bytes][u32 segment count K][K x (u32 items, u32 bytes)][segment 0]...[segment K-1]
+///
+/// each segment laid out as a one-segment stream. The zero bytes cannot start a
+/// one-segment stream (its first state is at least `lowerBound`), and files
+/// holding such streams say so in the container (a flag), so older readers
+/// refuse them instead of misreading them.
+///
 /// Escape: a value outside a table's regular range is coded as the escape symbol,
 /// then (all bypass except the length):
 ///   1. side bit: 0 = above the range, 1 = below it;
@@ -36,6 +51,13 @@ enum RANS {
     static let headerBytes = 16
     /// Maximum number of entries one escaped symbol adds (escape, side, length, 2 payload chunks).
     static let maxEscapeEntries = 5
+    /// Items per segment (a Kodak latent of 192 x 48 x 32 is two segments).
+    static let segmentItems = 1 << 18
+    /// Bytes before the segment table of a segmented stream: the zero marker and the count.
+    static let segmentedHeaderBytes = 12
+
+    /// Whether `stream` has the segmented layout (starts with the zero marker).
+    static func isSegmented(_ stream: [UInt8]) -> Bool { stream.count >= 8 && stream.prefix(8).allSatisfy { $0 == 0 } }
 
     /// Frequencies of the escape bit-length symbol `n - 1` for n = 1...32; sum 2^16.
     static let escapeLengthFrequencies: [UInt32] = {
@@ -76,8 +98,16 @@ public struct RANSEncoder: ~Copyable {
     private var buffer: UnsafeMutablePointer<UInt32>
     private var count = 0
     private var capacity: Int
+    /// The coding step each segment after the first starts at, the items of
+    /// each closed segment, and the items of the open one.
+    private var segmentStarts: [Int] = []
+    private var segmentItemCounts: [Int] = []
+    private var itemsInSegment = 0
+    private let segmentItems: Int
 
-    public init() {
+    /// `segmentItems`: items per segment (`RANS.segmentItems`; tests use small ones).
+    public init(segmentItems: Int = 1 << 18) {
+        self.segmentItems = max(1, segmentItems)
         capacity = 1024
         buffer = .allocate(capacity: capacity)
     }
@@ -87,10 +117,26 @@ public struct RANSEncoder: ~Copyable {
     /// Number of buffered coding steps (table symbols and bypass chunks).
     public var bufferedSteps: Int { count }
 
+    /// Segments the stream will have.
+    public var segmentCount: Int { segmentStarts.count + 1 }
+
+    /// How many of `wanted` items fit in the open segment, opening a new one
+    /// when it is full; the caller then codes that many and adds them.
+    @inline(__always)
+    private mutating func itemsToCode(_ wanted: Int) -> Int {
+        if itemsInSegment == segmentItems {
+            segmentItemCounts.append(itemsInSegment)
+            segmentStarts.append(count)
+            itemsInSegment = 0
+        }
+        return min(wanted, segmentItems - itemsInSegment)
+    }
+
     // MARK: - Table symbols
 
     /// Buffer one symbol coded with `table` (out-of-range values are escaped).
     public mutating func encode(_ symbol: Int32, with table: CDFTable) {
+        itemsInSegment += itemsToCode(1)
         let view = EncodeView(table)
         let offset = UInt32(bitPattern: symbol &- view.first)
         if offset < view.count {
@@ -105,6 +151,16 @@ public struct RANSEncoder: ~Copyable {
     /// Buffer `symbols`, all coded with `table`.
     public mutating func encode(_ symbols: UnsafeBufferPointer<Int32>, with table: CDFTable) {
         let view = EncodeView(table)
+        var done = 0
+        while done < symbols.count {
+            let take = itemsToCode(symbols.count - done)
+            encodeRun(UnsafeBufferPointer(rebasing: symbols[done ..< done + take]), view)
+            itemsInSegment += take
+            done += take
+        }
+    }
+
+    private mutating func encodeRun(_ symbols: UnsafeBufferPointer<Int32>, _ view: EncodeView) {
         reserve(symbols.count)
         var out = buffer
         var n = count
@@ -138,6 +194,18 @@ public struct RANSEncoder: ~Copyable {
         defer { views.deallocate() }
         for (i, table) in tables.enumerated() { (views + i).initialize(to: EncodeView(table)) }
 
+        var done = 0
+        while done < symbols.count {
+            let take = itemsToCode(symbols.count - done)
+            encodeRun(UnsafeBufferPointer(rebasing: symbols[done ..< done + take]),
+                      indexes: UnsafeBufferPointer(rebasing: indexes[done ..< done + take]), views: views)
+            itemsInSegment += take
+            done += take
+        }
+    }
+
+    private mutating func encodeRun(_ symbols: UnsafeBufferPointer<Int32>, indexes: UnsafeBufferPointer<Int32>,
+                                    views: UnsafeMutablePointer<EncodeView>) {
         reserve(symbols.count)
         var out = buffer
         var n = count
@@ -165,15 +233,43 @@ public struct RANSEncoder: ~Copyable {
     public mutating func encodeBits(_ value: UInt32, count bits: Int) {
         precondition((0...32).contains(bits), "encodeBits: bit count \(bits) is outside 0...32")
         precondition(bits == 32 || value >> UInt32(bits) == 0, "encodeBits: \(value) does not fit in \(bits) bits")
+        itemsInSegment += itemsToCode(1)
         reserve(2)
         pushBits(value, bits)
     }
 
     // MARK: - Finish
 
-    /// Code everything buffered and return the stream. The encoder is empty
-    /// afterwards (keeping its buffer capacity) and can be reused.
+    /// Code everything buffered and return the stream (segments coded in
+    /// parallel). The encoder is empty afterwards (keeping its buffer
+    /// capacity) and can be reused.
     public mutating func finish() -> [UInt8] {
+        defer {
+            count = 0
+            segmentStarts = []
+            segmentItemCounts = []
+            itemsInSegment = 0
+        }
+        guard !segmentStarts.isEmpty else { return Self.codeSegment(buffer, count) }
+        let starts = [0] + segmentStarts, ends = segmentStarts + [count]
+        var segments = [[UInt8]](repeating: [], count: starts.count)
+        let steps = buffer
+        segments.withUnsafeMutableBufferPointer { out in
+            let out = SendableSegments(out)
+            Parallel.forEach(count: starts.count) { k in out[k] = Self.codeSegment(steps + starts[k], ends[k] - starts[k]) }
+        }
+        let items = segmentItemCounts + [itemsInSegment]
+        var stream = [UInt8](repeating: 0, count: 8)
+        stream.reserveCapacity(RANS.segmentedHeaderBytes + 8 * segments.count + segments.reduce(0) { $0 + $1.count })
+        func u32(_ value: Int) { withUnsafeBytes(of: UInt32(value).littleEndian) { stream += $0 } }
+        u32(segments.count)
+        for (itemCount, segment) in zip(items, segments) { u32(itemCount); u32(segment.count) }
+        for segment in segments { stream += segment }
+        return stream
+    }
+
+    /// One segment: `steps` coded in reverse with two fresh states.
+    private static func codeSegment(_ steps: UnsafeMutablePointer<UInt32>, _ count: Int) -> [UInt8] {
         // Each step emits at most one 32-bit word (16-bit precision, 32-bit renormalization).
         let capacityBytes = RANS.headerBytes + 4 * count
         let bytes = UnsafeMutableRawPointer.allocate(byteCount: capacityBytes, alignment: 8)
@@ -185,11 +281,11 @@ public struct RANSEncoder: ~Copyable {
         var i = count
         if i & 1 == 1 {
             i -= 1
-            Self.encodeStep(buffer[i], state: &even, into: bytes, at: &position)
+            Self.encodeStep(steps[i], state: &even, into: bytes, at: &position)
         }
         while i > 0 {
-            Self.encodeStep(buffer[i &- 1], state: &odd, into: bytes, at: &position)
-            Self.encodeStep(buffer[i &- 2], state: &even, into: bytes, at: &position)
+            Self.encodeStep(steps[i &- 1], state: &odd, into: bytes, at: &position)
+            Self.encodeStep(steps[i &- 2], state: &even, into: bytes, at: &position)
             i &-= 2
         }
         position -= RANS.headerBytes
@@ -197,7 +293,6 @@ public struct RANSEncoder: ~Copyable {
         Self.storeWord(even >> 32, bytes, position + 4)
         Self.storeWord(odd, bytes, position + 8)
         Self.storeWord(odd >> 32, bytes, position + 12)
-        count = 0
         return Array(UnsafeRawBufferPointer(start: bytes + position, count: capacityBytes - position))
     }
 
@@ -276,6 +371,16 @@ public struct RANSEncoder: ~Copyable {
             throw .invalidArgument("\(symbolCount) symbols but \(indexes.count) indexes")
         }
         try checkTableIndexes(indexes, tableCount: tableCount)
+    }
+}
+
+/// The segments' output slots, written by one worker each.
+private struct SendableSegments: @unchecked Sendable {
+    let base: UnsafeMutableBufferPointer<[UInt8]>
+    init(_ base: UnsafeMutableBufferPointer<[UInt8]>) { self.base = base }
+    subscript(index: Int) -> [UInt8] {
+        get { base[index] }
+        nonmutating set { base[index] = newValue }
     }
 }
 

@@ -51,9 +51,12 @@ public struct Container: Sendable, Equatable {
     /// they tiled; the decoder tiles alike, so it reproduces the encoder's
     /// reconstruction exactly. nil: untiled.
     public var tileSide: Int?
+    /// The streams may be segmented (see `RANS`): decoders run a large
+    /// stream's segments in parallel.
+    public var segmentedStreams: Bool
 
     public init(modelID: [UInt8], width: Int, height: Int, channels: Int, bitDepth: Int,
-                streams: [ContainerStream], rateLevel: Double? = nil, tileSide: Int? = nil) {
+                streams: [ContainerStream], rateLevel: Double? = nil, tileSide: Int? = nil, segmentedStreams: Bool = false) {
         self.modelID = modelID
         self.width = width
         self.height = height
@@ -62,6 +65,7 @@ public struct Container: Sendable, Equatable {
         self.streams = streams
         self.rateLevel = rateLevel
         self.tileSide = tileSide
+        self.segmentedStreams = segmentedStreams
     }
 
     /// The nearest rate level a file can record (a multiple of 1/256 in
@@ -105,7 +109,8 @@ public struct Container: Sendable, Equatable {
         var out = Writer(capacity: total)
         out.append(Layout.magic)
         out.u8(Container.formatVersion)
-        out.u8((hasPipeline ? Layout.pipelineFlag : 0) | (rateLevel == nil ? 0 : Layout.rateLevelFlag) | (tileSide == nil ? 0 : Layout.tileSideFlag))
+        out.u8((hasPipeline ? Layout.pipelineFlag : 0) | (rateLevel == nil ? 0 : Layout.rateLevelFlag) | (tileSide == nil ? 0 : Layout.tileSideFlag)
+               | (segmentedStreams ? Layout.segmentedStreamsFlag : 0))
         out.append(modelID)
         out.varint(UInt64(width))
         out.varint(UInt64(height))
@@ -194,7 +199,7 @@ public struct Container: Sendable, Equatable {
             throw .headerChecksumMismatch(stored: stored, computed: computed, offset: crcOffset)
         }
 
-        guard flags & ~(Layout.pipelineFlag | Layout.rateLevelFlag | Layout.tileSideFlag) == 0 else { throw .unsupportedFlags(found: flags) }
+        guard flags & ~(Layout.pipelineFlag | Layout.rateLevelFlag | Layout.tileSideFlag | Layout.segmentedStreamsFlag) == 0 else { throw .unsupportedFlags(found: flags) }
         // Both are below 2^21, so the conversions and the product cannot overflow.
         try Container.validateDimensions(width: Int(width), height: Int(height))
         try Container.validateFormat(channels: Int(format & 0x0F), bitDepth: Int(format >> 4) + 1,
@@ -222,7 +227,8 @@ public struct Container: Sendable, Equatable {
 
         self.init(modelID: modelID, width: Int(width), height: Int(height), channels: Int(format & 0x0F),
                   bitDepth: Int(format >> 4) + 1, streams: streams, rateLevel: rateUnits.map { Double($0) / Layout.rateLevelUnits },
-                  tileSide: tileUnits.map { Int($0) * Layout.tileSideUnit })
+                  tileSide: tileUnits.map { Int($0) * Layout.tileSideUnit },
+                  segmentedStreams: flags & Layout.segmentedStreamsFlag != 0)
     }
 
     // MARK: Limits

@@ -56,7 +56,7 @@ public enum ContainerError: Error, Sendable, Equatable, CustomStringConvertible 
                 + "(this build reads version \(Container.formatVersion))"
         case let .unsupportedFlags(found):
             return "unsupported header flags 0x\(String(found, radix: 16)) at byte offset \(L.flagsOffset) "
-                + "(only bit 0, an embedded pipeline, bit 1, a rate level, and bit 2, a tile side, are defined)"
+                + "(only bit 0, an embedded pipeline, bit 1, a rate level, bit 2, a tile side, and bit 3, segmented streams, are defined)"
         case let .truncated(offset, needed):
             return "truncated container: \(needed) bytes needed at byte offset \(offset) run past the end of the data"
         case let .malformedVarint(field, offset):

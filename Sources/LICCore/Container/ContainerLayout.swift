@@ -56,6 +56,9 @@ extension Container {
         /// Flag bit 2: a u16 tile side (units of 16 pixels) follows.
         static let tileSideFlag: UInt8 = 0x04
         static let tileSideUnit = 16
+        /// Flag bit 3: streams may be segmented (RANS: several independently
+        /// decodable parts); no field. Readers without segments refuse the file.
+        static let segmentedStreamsFlag: UInt8 = 0x08
 
         /// Longest accepted varints: 3 bytes hold 21 bits (sides up to 65535 and
         /// counts up to 64 need at most 3 and 1), 5 bytes hold a u32 length.

@@ -122,12 +122,13 @@ extension Codec {
             let (tensors, session) = try encodePass(x, rateLevel: rateLevel, keeping: ["x_hat"], tiles: tiles)
             let reconstruction = try ImagePlanes.image(from: tensors["x_hat"]!, width: image.width, height: image.height, channels: image.channels)
             var streams = hasWeights ? [] : [ContainerStream(tag: Container.pipelineTag, bytes: Array(canonicalText.utf8))]
-            for (index, bytes) in session.finishedStreams().enumerated() {
+            let coded = session.finishedStreams()
+            for (index, bytes) in coded.enumerated() {
                 streams.append(ContainerStream(tag: Container.streamTag(index), bytes: bytes))
             }
             let container = Container(modelID: Array(modelID().prefix(Container.modelIDSize)), width: image.width, height: image.height,
                                       channels: image.channels, bitDepth: 8, streams: streams, rateLevel: rateLevel,
-                                      tileSide: tiles?.side)
+                                      tileSide: tiles?.side, segmentedStreams: coded.contains(where: RANS.isSegmented))
             return Encoded(bytes: try container.serialized(), reconstruction: reconstruction)
         }
     }
@@ -304,7 +305,7 @@ extension Codec {
             }
             (context.width, context.height) = (xShape[3], xShape[2])
             var tensors: [String: Tensor] = [:]
-            let session = CodingSession(decoding: coded)
+            let session = CodingSession(decoding: coded, segmented: container.segmentedStreams)
             let exact = entropyParameterStages
             do {
                 for (index, (stage, node)) in zip(stages, nodes).enumerated() {

@@ -7,12 +7,13 @@ final class CodingSession {
     private(set) var encoders: [SymbolEncoderBox] = []
     private var decoders: [SymbolDecoderBox] = []
     private let inputStreams: [[UInt8]]
+    private let segmented: Bool
 
     /// For encoding.
-    init() { inputStreams = [] }
+    init() { (inputStreams, segmented) = ([], false) }
 
-    /// For decoding the given streams.
-    init(decoding streams: [[UInt8]]) { inputStreams = streams }
+    /// For decoding the given streams; `segmented`: the file declares segmented streams.
+    init(decoding streams: [[UInt8]], segmented: Bool) { (inputStreams, self.segmented) = (streams, segmented) }
 
     /// Finishes every encoder: the bytes of each stream, in order.
     func finishedStreams() -> [[UInt8]] { encoders.map { $0.encoder.finish() } }
@@ -49,7 +50,7 @@ final class CodingSession {
                     guard index < session.inputStreams.count else {
                         throw CodingError.corruptStream("the file has \(session.inputStreams.count) coded stream(s); the model asked for stream #\(index + 1)")
                     }
-                    let box = try SymbolDecoderBox(bytes: session.inputStreams[index])
+                    let box = try SymbolDecoderBox(bytes: session.inputStreams[index], segmented: session.segmented)
                     session.decoders.append(box)
                     out.pointee = OpaquePointer(Unmanaged.passUnretained(box).toOpaque())
                 }

@@ -174,7 +174,7 @@ final class SymbolEncoderBox {
 final class SymbolDecoderBox {
     var decoder: RANSDecoder
 
-    init(bytes: [UInt8]) throws { decoder = try RANSDecoder(bytes: bytes) }
+    init(bytes: [UInt8], segmented: Bool) throws { decoder = try RANSDecoder(bytes: bytes, segmented: segmented) }
 
     static func from(_ handle: OpaquePointer?) throws -> SymbolDecoderBox {
         guard let handle else { throw CodingError.invalidArgument("NULL decoder") }

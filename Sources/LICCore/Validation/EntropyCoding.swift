@@ -50,7 +50,7 @@ struct EntropyCoding {
     /// they were damaged on purpose: then any outcome but a crash will do).
     func decode(_ streams: [[UInt8]], shape: [Int], condition: Tensor?, damaged: Bool = false) throws -> [Float] {
         try GradientMode.withoutGradients {
-            let session = CodingSession(decoding: streams)
+            let session = CodingSession(decoding: streams, segmented: true)
             let result = try node.decode(shape: shape, condition: condition, quantizer: quantizer, session: session, context: Self.context(.decode, shape))
             if damaged { return result.yHat.values }
             guard session.openedDecoderCount == streams.count else {

@@ -7,7 +7,14 @@ import CDNNL
 /// count, so a kernel that computes each chunk on its own (and combines
 /// per-chunk results in chunk order) gives bit-identical results for any
 /// number of threads.
-enum Parallel {
+public enum Parallel {
+    /// Calls `body(k)` for k in 0..<count, spread over the engine's threads
+    /// (each k once; `body` writes only what belongs to k). For coarse work
+    /// outside the tensor kernels, such as a stream's segments.
+    public static func forEach(count: Int, _ body: (Int) -> Void) {
+        forEachChunk(count: count, chunk: 1) { range in for k in range { body(k) } }
+    }
+
     /// Calls `body` once for each chunk `k * chunk ..< min((k + 1) * chunk, count)`.
     ///
     /// Chunks run concurrently when there are several chunks and more than one
