@@ -17,9 +17,9 @@ import Glibc
 /// blocks of at least the requested size are unmapped first (least recently
 /// freed first), so live plus cached bytes never exceed the most ever live
 /// at once: the cache costs no peak memory.
-final class PageBlocks: Sendable {
+public final class PageBlocks: Sendable {
     /// The process-wide cache the tensor engine allocates from.
-    static let shared = PageBlocks()
+    public static let shared = PageBlocks()
 
     /// Requests below this go to malloc (64-byte aligned), in the tensor engine.
     static let minimumBytes = 256 << 10
@@ -37,6 +37,15 @@ final class PageBlocks: Sendable {
         var cached: [Cached] = []
         var cachedBytes = 0
         var clock: UInt64 = 0
+        /// Bytes lent now, and the most since `resetPeak`.
+        var lentNow = 0
+        var peakLent = 0
+
+        mutating func lend(_ address: UInt, _ bytes: Int) {
+            lent[address] = bytes
+            lentNow += bytes
+            peakLent = max(peakLent, lentNow)
+        }
     }
 
     private let state = Mutex(State())
@@ -56,7 +65,7 @@ final class PageBlocks: Sendable {
             if let index = fits.min(by: { state.cached[$0].bytes < state.cached[$1].bytes }) {
                 let block = state.cached.remove(at: index)
                 state.cachedBytes -= block.bytes
-                state.lent[block.address] = block.bytes
+                state.lend(block.address, block.bytes)
                 return (block.address, [])
             }
             // A miss: give back at least as much as is about to be mapped.
@@ -75,7 +84,7 @@ final class PageBlocks: Sendable {
         for block in release { unmap(block) }
         let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }  // MAP_FAILED
-        state.withLock { $0.lent[UInt(bitPattern: mapped)] = size }
+        state.withLock { $0.lend(UInt(bitPattern: mapped), size) }
         return mapped
     }
 
@@ -85,6 +94,7 @@ final class PageBlocks: Sendable {
             guard let size = state.lent.removeValue(forKey: UInt(bitPattern: pointer)) else {
                 preconditionFailure("PageBlocks.free: \(pointer) was not allocated here")
             }
+            state.lentNow -= size
             state.clock += 1
             state.cached.append(Cached(address: UInt(bitPattern: pointer), bytes: size, freedAt: state.clock))
             state.cachedBytes += size
@@ -92,8 +102,14 @@ final class PageBlocks: Sendable {
     }
 
     /// Bytes of the blocks lent out now, and mapped now (lent and cached).
-    var lentBytes: Int { state.withLock { $0.lent.values.reduce(0, +) } }
-    var mappedBytes: Int { state.withLock { $0.lent.values.reduce(0, +) + $0.cachedBytes } }
+    public var lentBytes: Int { state.withLock { $0.lentNow } }
+    var mappedBytes: Int { state.withLock { $0.lentNow + $0.cachedBytes } }
+
+    /// The most bytes lent at once since the last `resetPeak` (or since the start).
+    public var peakLentBytes: Int { state.withLock { $0.peakLent } }
+
+    /// Starts a new peak measurement from what is lent now.
+    public func resetPeak() { state.withLock { $0.peakLent = $0.lentNow } }
 
     /// Unmaps every cached block (tests; a service between jobs).
     func releaseCached() {

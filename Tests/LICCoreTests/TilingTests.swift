@@ -44,6 +44,38 @@ import Testing
         #expect(try codec.decode(tiled.bytes, source: "tiled.lic") == tiled.reconstruction)
     }
 
+    /// `lic encode --memory-budget`: the tile side comes from a measured cost
+    /// per pixel; the encode stays within the budget (the tensor engine's
+    /// measured peak), a larger budget takes larger tiles, and decoding gives
+    /// the encoder's reconstruction. The shipped model (N = 128, M = 192) on a
+    /// 768 x 640 image, about 600 MB untiled.
+    @Test func aMemoryBudgetChoosesTheTile() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let model = TestSupport.packageRoot + "/models/mbt2018-mean-vr"
+        let image = directory + "/image.png"
+        try PNGFile.write(try TestSupport.syntheticImage(width: 768, height: 640, channels: 3, seed: 9), to: image)
+        var sides: [Int] = []
+        for budget in [300, 400] {
+            let (file, reconstruction, decoded) = (directory + "/\(budget).lic", directory + "/rec.png", directory + "/dec.png")
+            let encoding = try TestSupport.run(TestSupport.licExecutable, ["encode", "--model", model, image, "-o", file,
+                                                                           "--reconstruction", reconstruction, "--quality", "1",
+                                                                           "--memory-budget", String(budget)])
+            #expect(encoding.status == 0, "\(encoding.stderr)")
+            guard encoding.status == 0 else { return }
+            let peak = encoding.stderr.split(separator: "\n").first { $0.contains("peak tensor memory") }
+                .flatMap { Int($0.split(separator: " ").dropLast().last ?? "") }
+            let measured = try #require(peak, "\(encoding.stderr)")
+            #expect(measured + TileSizing.reservedBytes >> 20 <= budget, "budget \(budget) MiB: peak \(measured) MiB")
+            let side = try #require(try Container(parsing: [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))).tileSide, "budget \(budget): untiled")
+            sides.append(side)
+            let decoding = try TestSupport.run(TestSupport.licExecutable, ["decode", "--model", model, file, "-o", decoded])
+            #expect(decoding.status == 0, "\(decoding.stderr)")
+            #expect(try PNGFile.read(path: decoded) == PNGFile.read(path: reconstruction))
+        }
+        #expect(sides[0] < sides[1] && sides[1] < 768, "tile sides \(sides)")
+    }
+
     /// The side is recorded only where the image exceeds one tile, and only as a multiple of 16.
     @Test func theFileRecordsTheTileSide() throws {
         let codec = try LearnedCodecTests.tiny("mbt2018-mean")
