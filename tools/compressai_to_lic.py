@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Converts a CompressAI state_dict (bmshj2018-factorized = FactorizedPrior,
 bmshj2018-hyperprior = ScaleHyperprior, mbt2018-mean = MeanScaleHyperprior,
-mbt2018 = JointAutoregressiveHierarchicalPriors)
+mbt2018 = JointAutoregressiveHierarchicalPriors, cheng2020-anchor-checkerboard
+= Cheng2020AnchorCheckerboard, whose latent has N channels: give --M N)
 into a LIC model directory: model.toml (the pipeline, as
 examples/pipelines/ARCH.toml with the given N and M) and weights.safetensors
 (float32). `lic encode/decode/eval --model DIR` then code real files with it
@@ -15,7 +16,9 @@ g_a.0.weight -> analysis/0.weight, g_s -> synthesis, h_a -> hyper.analysis,
 h_s -> hyper.synthesis, entropy_bottleneck.matrices.0 ->
 hyper.entropy/matrices.0 (quantiles likewise; for bmshj2018-factorized the
 bottleneck is the [entropy] stage); mbt2018's context_prediction and
-entropy_parameters keep their names inside the [entropy] stage
+entropy_parameters keep their names inside the [entropy] stage (the
+latent-codec models' latent_codec.hyper.* and latent_codec.y.* prefixes are
+dropped first)
 (entropy/context_prediction.weight, entropy/entropy_parameters.0.weight, ...;
 its mask is a constant LIC rebuilds). GDN beta/gamma are copied in
 CompressAI's reparametrized form (LIC applies the same reparametrization).
@@ -27,7 +30,9 @@ import os
 import re
 import sys
 
-ARCHITECTURES = ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018"]
+ARCHITECTURES = ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018", "cheng2020-anchor-checkerboard"]
+# Prefixes of CompressAI's latent-codec models, dropped before mapping.
+LATENT_CODEC_PREFIXES = ("latent_codec.hyper.", "latent_codec.y.")
 # Modules that keep their own name inside a stage: (module, stage).
 NESTED = {"context_prediction": "entropy", "entropy_parameters": "entropy"}
 
@@ -39,9 +44,17 @@ def stages(arch):
 
 
 def model_class(arch):
-    from compressai.models import FactorizedPrior, JointAutoregressiveHierarchicalPriors, MeanScaleHyperprior, ScaleHyperprior
+    """A constructor taking (N, M), as CompressAI's models do (cheng2020's takes N alone; M must equal N)."""
+    from compressai.models import (Cheng2020AnchorCheckerboard, FactorizedPrior, JointAutoregressiveHierarchicalPriors,
+                                   MeanScaleHyperprior, ScaleHyperprior)
+
+    def cheng2020(n, m):
+        if n != m:
+            sys.exit(f"compressai_to_lic: cheng2020-anchor-checkerboard's latent has N channels: give --M {n}, not {m}")
+        return Cheng2020AnchorCheckerboard(n)
     return {"bmshj2018-factorized": FactorizedPrior, "bmshj2018-hyperprior": ScaleHyperprior,
-            "mbt2018-mean": MeanScaleHyperprior, "mbt2018": JointAutoregressiveHierarchicalPriors}[arch]
+            "mbt2018-mean": MeanScaleHyperprior, "mbt2018": JointAutoregressiveHierarchicalPriors,
+            "cheng2020-anchor-checkerboard": cheng2020}[arch]
 SKIPPED = ("_quantized_cdf", "_offset", "_cdf_length", "scale_table", "target", "pedestal", "bound", "mask")
 
 
@@ -49,6 +62,9 @@ def convert(state_dict, arch):
     names = stages(arch)
     out = {}
     for key, value in state_dict.items():
+        for prefix in LATENT_CODEC_PREFIXES:
+            if key.startswith(prefix):
+                key = key[len(prefix):]
         module, _, param = key.partition(".")
         if any(key.endswith(s) or f".{s}" in key for s in SKIPPED):
             continue

@@ -5,7 +5,7 @@ model (N=16, M=24) with seeded, perturbed weights, converted with
 compressai_to_lic.py into a model directory, plus an input and CompressAI's
 eval-mode forward pass (x_hat and the likelihoods) in io.safetensors.
 
-    python3 tools/make_compressai_fixture.py FIXTURES_DIR"""
+    python3 tools/make_compressai_fixture.py FIXTURES_DIR [ARCH ...]   (default: every one)"""
 import os
 import sys
 
@@ -17,10 +17,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 from compressai_to_lic import ARCHITECTURES, model_class, write_model  # noqa: E402
 
 root = sys.argv[1]
-for arch in ARCHITECTURES:
+for arch in sys.argv[2:] or ARCHITECTURES:
     out = os.path.join(root, f"{arch}-small")
     torch.manual_seed(1234)
-    model = model_class(arch)(16, 24)
+    n, m = (16, 16) if arch.startswith("cheng2020") else (16, 24)  # cheng2020's latent has N channels
+    model = model_class(arch)(n, m)
     with torch.no_grad():
         for name, p in model.named_parameters():
             # Move every parameter off its initial value (non-diagonal GDN gamma,
@@ -30,7 +31,7 @@ for arch in ARCHITECTURES:
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         result = model(x)
-    write_model(model, arch, 16, 24, out, {"arch": arch, "source": "compressai " + compressai.__version__})
+    write_model(model, arch, n, m, out, {"arch": arch, "source": "compressai " + compressai.__version__})
     io = {"x": x.contiguous(), "x_hat": result["x_hat"].contiguous()}
     io.update({f"{k}_likelihoods": v.contiguous() for k, v in result["likelihoods"].items()})
     save_file(io, os.path.join(out, "io.safetensors"))

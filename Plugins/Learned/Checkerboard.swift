@@ -5,20 +5,28 @@ import LICPluginKit
 /// services: anchors ((row + column) even) are coded first from the
 /// hyperprior alone; the other half from the hyperprior plus a 5x5
 /// convolution over the decoded anchors. Entropy parameters come from a 1x1
-/// convolution over [hyper output, context]. Each half is one masked call
-/// to the host's Gaussian coder. The condition is the mean-scale hyper
-/// synthesis output [B, 2M, H, W].
+/// convolution over [hyper output, context] (`network = "linear"`), or, with
+/// `network = "compressai"`, CompressAI's (cheng2020-anchor-checkerboard):
+/// three 1x1 layers 4M -> 10M/3 -> 8M/3 -> 2M with leaky ReLU over [context,
+/// hyper output], named context_prediction.* and entropy_parameters.0/2/4.*.
+/// Each half is one masked call to the host's Gaussian coder. The condition
+/// is the mean-scale hyper synthesis output [B, 2M, H, W].
 final class Checkerboard: LearnedEntropyModelComponent {
     static let schema: [ParamSpec] = [
         .int("latent", default: 192, range: 1...1024, "Latent channels M"),
         .float("scale_bound", default: 0.11, min: 1e-6, max: 10, "Lower bound of the scales"),
+        .enumeration("network", ["linear", "compressai"], default: "linear",
+                     "Entropy-parameter network: one 1x1 layer, or CompressAI's three (with its parameter names)"),
         .int("seed", default: 0, range: 0...Int64(Int32.max), "Seed of the weight initialization"),
     ]
 
     let host: Host
     let latent: Int
     let scaleBound: Float
-    let context: ConvLayer, parameters: ConvLayer
+    let context: ConvLayer
+    /// The entropy-parameter layers (leaky ReLU between), and whether the context comes first in their input.
+    let parameters: [ConvLayer]
+    let contextFirst: Bool
     private var coder: GaussianCoder?
 
     init(params: Params, host: Host) throws {
@@ -26,8 +34,19 @@ final class Checkerboard: LearnedEntropyModelComponent {
         latent = Int(try params.int("latent"))
         scaleBound = Float(try params.float("scale_bound"))
         let seed = UInt64(try params.int("seed"))
-        context = try ConvLayer(index: 0, from: latent, to: 2 * latent, kernel: 5, stride: 1, transposed: false, seed: seed, host: host)
-        parameters = try ConvLayer(index: 1, from: 4 * latent, to: 2 * latent, kernel: 1, stride: 1, transposed: false, seed: seed, host: host)
+        if try params.string("network") == "compressai" {
+            let m = latent
+            context = try ConvLayer(name: "context_prediction", from: m, to: 2 * m, kernel: 5, stride: 1, seed: seed, host: host)
+            let widths = [4 * m, m * 10 / 3, m * 8 / 3, 2 * m]
+            parameters = try (0..<3).map { i in
+                try ConvLayer(name: "entropy_parameters.\(2 * i)", from: widths[i], to: widths[i + 1], kernel: 1, stride: 1, seed: seed, host: host)
+            }
+            contextFirst = true
+        } else {
+            context = try ConvLayer(index: 0, from: latent, to: 2 * latent, kernel: 5, stride: 1, transposed: false, seed: seed, host: host)
+            parameters = [try ConvLayer(index: 1, from: 4 * latent, to: 2 * latent, kernel: 1, stride: 1, transposed: false, seed: seed, host: host)]
+            contextFirst = false
+        }
     }
 
     /// 1 at anchors ((i + j) even), 0 elsewhere, broadcast over batch and channels.
@@ -43,7 +62,11 @@ final class Checkerboard: LearnedEntropyModelComponent {
         }
         let nonAnchors = try anchorMask(shape) * -1 + 1
         let contextFeatures = try anchors.map { try context.apply($0) * nonAnchors } ?? Tensor.zeros([shape[0], 2 * latent, shape[2], shape[3]], host: host)
-        let out = try parameters.apply(Tensor.concatenate([condition, contextFeatures], axis: 1))
+        var out = try Tensor.concatenate(contextFirst ? [contextFeatures, condition] : [condition, contextFeatures], axis: 1)
+        for (index, layer) in parameters.enumerated() {
+            out = try layer.apply(out)
+            if index < parameters.count - 1 { out = try out.leakyRelu() }
+        }
         return (try out.sliced(axis: 1, start: 0, length: latent).lowerBounded(scaleBound), try out.sliced(axis: 1, start: latent, length: latent))
     }
 

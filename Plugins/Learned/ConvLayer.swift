@@ -17,12 +17,19 @@ struct ConvLayer {
 
     init(index: Int, from cin: Int, to cout: Int, kernel: Int, stride: Int, transposed: Bool, seed: UInt64, host: Host,
          group: lic_parameter_group = LIC_GROUP_MAIN, prefix: String = "") throws {
+        try self.init(name: "\(prefix)\(index)", from: cin, to: cout, kernel: kernel, stride: stride, transposed: transposed,
+                      seed: seed, host: host, group: group)
+    }
+
+    /// Registered as "<name>.weight" / "<name>.bias".
+    init(name: String, from cin: Int, to cout: Int, kernel: Int, stride: Int, transposed: Bool = false, seed: UInt64, host: Host,
+         group: lic_parameter_group = LIC_GROUP_MAIN) throws {
         let fanIn = Float((transposed ? cout : cin) * kernel * kernel)
         let shape = transposed ? [cin, cout, kernel, kernel] : [cout, cin, kernel, kernel]
         // The host mixes the parameter's full name into the seed, so layers never share initial values.
-        weight = try host.parameter("\(prefix)\(index).weight", shape: shape, initializer: LIC_INIT_KAIMING_UNIFORM, a: fanIn, seed: seed,
+        weight = try host.parameter("\(name).weight", shape: shape, initializer: LIC_INIT_KAIMING_UNIFORM, a: fanIn, seed: seed,
                                     group: group)
-        bias = try host.parameter("\(prefix)\(index).bias", shape: [cout], initializer: LIC_INIT_KAIMING_UNIFORM, a: fanIn, seed: seed,
+        bias = try host.parameter("\(name).bias", shape: [cout], initializer: LIC_INIT_KAIMING_UNIFORM, a: fanIn, seed: seed,
                                   group: group)
         (self.kernel, self.stride, self.transposed, inChannels, outChannels) = (kernel, stride, transposed, cin, cout)
     }

@@ -16,13 +16,10 @@ final class GDNTransform: DifferentiableTransformComponent {
         .int("seed", default: 0, range: 0...Int64(Int32.max), "Seed of the weight initialization"),
     ]
 
-    /// GDN's non-negative reparametrization (as CompressAI's NonNegativeParametrizer).
-    static let pedestal: Float = 1.0 / Float(1 << 18) / Float(1 << 18)
-
-    /// A convolution followed (except after the last) by GDN's beta and gamma.
+    /// A convolution followed (except after the last) by GDN.
     struct Layer {
         var conv: ConvLayer
-        var beta: Tensor?, gamma: Tensor?
+        var gdn: GDNLayer?
     }
 
     let inverse: Bool
@@ -63,13 +60,7 @@ final class GDNTransform: DifferentiableTransformComponent {
             let cout = widths[i + 1]
             var layer = Layer(conv: try ConvLayer(index: 2 * i, from: widths[i], to: cout, kernel: kernel, stride: 2,
                                                   transposed: inverse, seed: seed, host: host))
-            if i < 3 {
-                let identity = (0..<(cout * cout)).map { $0 / cout == $0 % cout ? Float(0.1) : 0 }
-                layer.beta = try host.parameter("\(2 * i + 1).beta", shape: [cout], initializer: LIC_INIT_CONSTANT,
-                                                a: (1 + Self.pedestal).squareRoot())
-                layer.gamma = try host.parameter("\(2 * i + 1).gamma", shape: [cout, cout], initializer: LIC_INIT_VALUES,
-                                                 values: identity.map { ($0 + Self.pedestal).squareRoot() })
-            }
+            if i < 3 { layer.gdn = try GDNLayer(prefix: "\(2 * i + 1).", channels: cout, inverse: inverse, host: host) }
             layers.append(layer)
         }
         self.layers = layers
@@ -83,14 +74,8 @@ final class GDNTransform: DifferentiableTransformComponent {
         var y = x
         for layer in layers {
             y = try layer.conv.apply(y)
-            if let beta = layer.beta, let gamma = layer.gamma {
-                y = try y.gdn(beta: nonNegative(beta, minimum: 1e-6), gamma: nonNegative(gamma, minimum: 0), inverse: inverse)
-            }
+            if let gdn = layer.gdn { y = try gdn.apply(y) }
         }
         return y
-    }
-
-    private func nonNegative(_ p: Tensor, minimum: Float) throws -> Tensor {
-        try p.lowerBounded((minimum + Self.pedestal).squareRoot()).squared() - Self.pedestal
     }
 }

@@ -19,7 +19,8 @@ import Testing
             .replacingOccurrences(of: "channels = 192", with: "channels = \(m)")
     }
 
-    @Test(arguments: ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018-checkerboard", "channelwise-power", "mbt2018"])
+    @Test(arguments: ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018-checkerboard", "channelwise-power", "mbt2018",
+                      "cheng2020-anchor-checkerboard"])
     func codesAndDecodesExactly(_ name: String) throws {
         let model = try Self.tiny(name)
         let image = try TestSupport.syntheticImage(width: 70, height: 37, channels: 3)
@@ -38,7 +39,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["mbt2018-mean", "mbt2018-checkerboard", "channelwise-power", "mbt2018"])
+    @Test(arguments: ["mbt2018-mean", "mbt2018-checkerboard", "channelwise-power", "mbt2018", "cheng2020-anchor-checkerboard"])
     func trainingStepsLowerTheLoss(_ name: String) throws {
         let model = try Self.tiny(name)
         let x = try Tensor.uniformNoise(shape: [2, 3, 64, 64], seed: 3, low: 0, high: 1)

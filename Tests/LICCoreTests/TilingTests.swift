@@ -20,11 +20,16 @@ import Testing
             return (stage.name, transform.halo)
         })
         #expect(halos == ["analysis": 32, "gain": 0, "hyper.analysis": nil, "hyper.synthesis": nil, "inverse.gain": 0, "synthesis": 2])
+        let cheng = try LearnedCodecTests.tiny("cheng2020-anchor-checkerboard")
+        #expect(zip(cheng.stages, cheng.nodes).compactMap { stage, node -> Int?? in
+            guard case .transform(let transform) = node else { return nil }
+            return .some(transform.halo)
+        } == [64, nil, nil, 8])
     }
 
     /// Tiles of 64 image pixels on a 200 x 150 image (padded to 256 x 192):
     /// 12 analysis tiles of 4 x 4 latents, 12 synthesis tiles.
-    @Test(arguments: ["mbt2018-mean", "mbt2018-mean-vr", "channelwise-power"])
+    @Test(arguments: ["mbt2018-mean", "mbt2018-mean-vr", "channelwise-power", "cheng2020-anchor-checkerboard"])
     func tiledCodingMatchesTheWholeImage(_ name: String) throws {
         let codec = try LearnedCodecTests.tiny(name)
         let image = try TestSupport.syntheticImage(width: 200, height: 150, channels: 3, seed: 4)

@@ -3,7 +3,10 @@ decodes) one image with mbt2018-mean (N=128, M=192, untrained weights: time
 and memory do not depend on them) through CompressAI's own compress /
 decompress, on the given number of threads. The caller measures the process
 (GNU time). Usage: python3 anchor_compressai.py encode IMAGE OUT.bin THREADS
-                   python3 anchor_compressai.py decode OUT.bin IMAGE THREADS"""
+                   python3 anchor_compressai.py decode OUT.bin IMAGE THREADS
+                   python3 anchor_compressai.py export CHECKPOINT.pth
+(export: the same weights as a state_dict, for tools/compressai_to_lic.py, so
+LIC codes with exactly the network CompressAI runs)"""
 import pickle
 import sys
 
@@ -25,6 +28,9 @@ def model(threads: int):
 
 
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "export":
+        torch.save(model(1).state_dict(), sys.argv[2])
+        return
     if len(sys.argv) != 5 or sys.argv[1] not in ("encode", "decode"):
         sys.exit(__doc__)
     mode, source, target, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
