@@ -2,7 +2,8 @@
 with an architecture (untrained weights, seeded: time does not depend on
 them) through CompressAI's compress / decompress, REPEATS times, printing the
 median seconds of each. Usage: python3 anchor_compressai.py ARCH IMAGE THREADS REPEATS
-ARCH: mbt2018 (JointAutoregressiveHierarchicalPriors) or mbt2018-mean, N=128, M=192."""
+ARCH: mbt2018 (JointAutoregressiveHierarchicalPriors) or mbt2018-mean, N=128, M=192;
+cheng2020-anchor-checkerboard (Cheng2020AnchorCheckerboard), N=192."""
 import statistics
 import sys
 import time
@@ -11,11 +12,12 @@ try:
     import numpy as np
     import torch
     from PIL import Image
-    from compressai.models import JointAutoregressiveHierarchicalPriors, MeanScaleHyperprior
+    from compressai.models import Cheng2020AnchorCheckerboard, JointAutoregressiveHierarchicalPriors, MeanScaleHyperprior
 except ImportError as error:
     sys.exit(f"anchor_compressai.py needs torch, compressai, numpy and Pillow ({error})")
 
-ARCHS = {"mbt2018": JointAutoregressiveHierarchicalPriors, "mbt2018-mean": MeanScaleHyperprior}
+ARCHS = {"mbt2018": lambda: JointAutoregressiveHierarchicalPriors(128, 192), "mbt2018-mean": lambda: MeanScaleHyperprior(128, 192),
+         "cheng2020-anchor-checkerboard": lambda: Cheng2020AnchorCheckerboard(192)}
 
 
 def main() -> None:
@@ -24,7 +26,7 @@ def main() -> None:
     arch, path, threads, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    net = ARCHS[arch](128, 192).eval()
+    net = ARCHS[arch]().eval()
     net.update(force=True)
     image = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255
     x = torch.from_numpy(image).permute(2, 0, 1)[None]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Context models, LIC beside CompressAI on one image (kodim01) and the same
-# threads: the time of encode and decode of each model (untrained N=128,
-# M=192 weights; time does not depend on them), medians of REPEATS. LIC's
+# threads: the time of encode and decode of each model (untrained weights,
+# N=128, M=192; cheng2020 N=192; time does not depend on them), medians of REPEATS. LIC's
 # figures are its library calls (lic eval's encode_s / decode_s: no process
 # start, model load or PNG I/O), like CompressAI's compress/decompress.
 # Usage: benchmarks/context-models/run.sh IMAGE OUT [THREADS] [REPEATS]
@@ -17,7 +17,7 @@ cp "$image" "$out/data/"
 {
     echo "| model | LIC encode s | LIC decode s | CompressAI encode s | CompressAI decode s | encode ratio | decode ratio |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-    for arch in mbt2018-mean mbt2018; do
+    for arch in mbt2018-mean cheng2020-anchor-checkerboard mbt2018; do
         "$lic" train --pipeline "$root/examples/pipelines/$arch.toml" --data "$out/data" --lambda 0.0067 --out "$out/$arch" --steps 0 >/dev/null 2>&1
         times=()
         for run in $(seq "$repeats"); do
