@@ -11,12 +11,19 @@ import LICPluginKit
 /// condition is the mean-scale hyper synthesis output [B, 2M, H, W]
 /// (scales, then means). Coding: one stream, one Gaussian coder call per
 /// slice, everything that decides a table computed through the op table.
+/// With `checkerboard` (ELIC's space-channel context, He et al. 2022), each
+/// slice is coded in two halves: its anchors ((row + column) even) from the
+/// hyperprior and earlier slices, then the rest also from a 5x5 convolution
+/// ("spatial_context.<i>", size -> 2 x size channels) over the slice's
+/// decoded anchors, added as input channels of the slice's mean and scale
+/// networks (zeros for the anchors' pass).
 final class ChannelWise: LearnedEntropyModelComponent {
     static let schema: [ParamSpec] = [
         .int("latent", default: 192, range: 1...1024, "Latent channels M"),
         .string("groups", default: "power:1.7:5", "Slice sizes: even:S, elic, power:K:S or a list like 16,16,32,64,64"),
         .int("max_support", default: 5, range: 0...1024, "Previous slices (the first ones) each slice's networks see"),
         .bool("lrp", default: true, "Latent residual prediction on every slice"),
+        .bool("checkerboard", default: false, "ELIC's space-channel context: a checkerboard inside every slice"),
         .float("scale_bound", default: 0.11, min: 1e-6, max: 10, "Lower bound of the scales"),
         .int("seed", default: 0, range: 0...Int64(Int32.max), "Seed of the weight initialization"),
     ]
@@ -29,6 +36,8 @@ final class ChannelWise: LearnedEntropyModelComponent {
     let maxSupport: Int
     let scaleBound: Float
     let meanNets: [SliceTransform], scaleNets: [SliceTransform], lrpNets: [SliceTransform]
+    /// Per slice, with `checkerboard`: the 5x5 context over the slice's decoded anchors.
+    let spatialNets: [ConvLayer]
     private var coder: GaussianCoder?
 
     init(params: Params, host: Host) throws {
@@ -46,8 +55,13 @@ final class ChannelWise: LearnedEntropyModelComponent {
                                    seed: seed, host: host)
             }
         }
-        meanNets = try nets("cc_mean_transforms") { _ in 0 }
-        scaleNets = try nets("cc_scale_transforms") { _ in 0 }
+        let checkerboard = try params.bool("checkerboard")
+        let spatialChannels = { (i: Int) in checkerboard ? 2 * sizes[i] : 0 }
+        meanNets = try nets("cc_mean_transforms", extra: spatialChannels)
+        scaleNets = try nets("cc_scale_transforms", extra: spatialChannels)
+        spatialNets = checkerboard ? try sizes.indices.map { i in
+            try ConvLayer(name: "spatial_context.\(i)", from: sizes[i], to: 2 * sizes[i], kernel: 5, stride: 1, seed: seed, host: host)
+        } : []
         lrpNets = try params.bool("lrp") ? try nets("lrp_transforms") { sizes[$0] } : []
     }
 
@@ -67,11 +81,32 @@ final class ChannelWise: LearnedEntropyModelComponent {
         rest.isEmpty ? first : try Tensor.concatenate([first] + rest, axis: 1)
     }
 
-    /// Slice i's (means, scales) from the hyperprior and the refined slices decoded so far.
-    func parameters(_ i: Int, hyper: (scales: Tensor, means: Tensor), decoded: [Tensor]) throws -> (means: Tensor, scales: Tensor) {
-        let support = Array(decoded.prefix(min(i, maxSupport)))
+    /// Slice i's (means, scales) from the hyperprior and the refined slices
+    /// decoded so far; with `checkerboard`, also from the spatial context of
+    /// its decoded anchors (`anchors` nil: the anchors' own pass, zeros).
+    func parameters(_ i: Int, hyper: (scales: Tensor, means: Tensor), decoded: [Tensor], anchors: Tensor? = nil,
+                    shape: [Int]) throws -> (means: Tensor, scales: Tensor) {
+        var support = Array(decoded.prefix(min(i, maxSupport)))
+        if !spatialNets.isEmpty {
+            let nonAnchors = try Checkerboard.anchorMask(shape, host: host) * -1 + 1
+            support.append(try anchors.map { try spatialNets[i].apply($0) * nonAnchors }
+                           ?? Tensor.zeros([shape[0], 2 * sizes[i], shape[2], shape[3]], host: host))
+        }
         return (try meanNets[i].apply(joined(hyper.means, support)),
                 try scaleNets[i].apply(joined(hyper.scales, support)).lowerBounded(scaleBound))
+    }
+
+    /// Slice i's (means, scales): one pass, or with `checkerboard` the
+    /// anchors' pass at the anchors and the second pass elsewhere. `anchorsHat`
+    /// gives the slice's y_hat (valid at the anchors) from the first pass's means.
+    func sliceParameters(_ i: Int, hyper: (scales: Tensor, means: Tensor), decoded: [Tensor], shape: [Int],
+                         anchorsHat: ((means: Tensor, scales: Tensor)) throws -> Tensor) throws -> (means: Tensor, scales: Tensor) {
+        let first = try parameters(i, hyper: hyper, decoded: decoded, shape: shape)
+        guard !spatialNets.isEmpty else { return first }
+        let mask = try Checkerboard.anchorMask(shape, host: host)
+        let second = try parameters(i, hyper: hyper, decoded: decoded, anchors: try anchorsHat(first) * mask, shape: shape)
+        let other = try mask * -1 + 1
+        return (try first.means * mask + second.means * other, try first.scales * mask + second.scales * other)
     }
 
     /// y_hat_i plus latent residual prediction (as is without `lrp`).
@@ -86,11 +121,15 @@ final class ChannelWise: LearnedEntropyModelComponent {
         let hyper = try hyper(condition, latent: shape)
         var decoded: [Tensor] = [], likelihoods: [Tensor] = [], means: [Tensor] = [], scales: [Tensor] = []
         for i in sizes.indices {
-            let p = try parameters(i, hyper: hyper, decoded: decoded)
             // In the whole latent's frame: the quantizer seeds its noise by the call and the shape, so equal-sized
             // slices quantized alone would all get the same noise.
-            let yHat = try quantizer.surrogate(y, means: inFrame(p.means, slice: i, shape), context: context)
-                .sliced(axis: 1, start: offsets[i], length: sizes[i])
+            let surrogate = { (means: Tensor) in
+                try quantizer.surrogate(y, means: self.inFrame(means, slice: i, shape), context: context)
+                    .sliced(axis: 1, start: self.offsets[i], length: self.sizes[i])
+            }
+            let sliceShape = [shape[0], sizes[i], shape[2], shape[3]]
+            let p = try sliceParameters(i, hyper: hyper, decoded: decoded, shape: sliceShape) { try surrogate($0.means) }
+            let yHat = try surrogate(p.means)
             let centered = try (yHat - p.means).abs()
             likelihoods.append(try (((centered * -1 + 0.5) / p.scales).gaussianCDF() - ((centered * -1 - 0.5) / p.scales).gaussianCDF())
                 .lowerBounded(1e-9))
@@ -127,33 +166,49 @@ final class ChannelWise: LearnedEntropyModelComponent {
         let decoder = y == nil ? try coding.openDecoder() : nil
         var decoded: [Tensor] = [], means: [Tensor] = [], scales: [Tensor] = []
         for i in sizes.indices {
-            let p = try parameters(i, hyper: hyper, decoded: decoded)
-            let (m, s) = (try p.means.floats(), try p.scales.floats())
-            // The coder picks tables by scale in quantization steps.
-            let stepScales = step == 1 ? s : s.map { $0 / step }
-            var yHat: [Float]
-            if let y, let encoder {
-                let values = try y.sliced(axis: 1, start: offsets[i], length: sizes[i]).floats()
-                let (symbols, reconstruction) = try CodingHelpers.quantize(values, means: m, scales: s, quantizer: quantizer, context: context)
-                try symbols.withUnsafeBufferPointer { sym in
-                    try stepScales.withUnsafeBufferPointer { try coder.encode(sym, scales: $0, into: encoder) }
+            let sliceShape = [shape[0], sizes[i], shape[2], shape[3]]
+            let values = try y.map { try $0.sliced(axis: 1, start: offsets[i], length: sizes[i]).floats() }
+            // Codes (or decodes) the elements `mask` selects (all: nil) with these parameters; y_hat, valid there.
+            func codeElements(_ p: (means: Tensor, scales: Tensor), mask: [UInt8]?) throws -> [Float] {
+                let (m, s) = (try p.means.floats(), try p.scales.floats())
+                // The coder picks tables by scale in quantization steps.
+                let stepScales = step == 1 ? s : s.map { $0 / step }
+                if let values, let encoder {
+                    let (symbols, reconstruction) = try CodingHelpers.quantize(values, means: m, scales: s, quantizer: quantizer, context: context)
+                    try symbols.withUnsafeBufferPointer { sym in try stepScales.withUnsafeBufferPointer { sc in
+                        try Self.withMask(mask) { try coder.encode(sym, scales: sc, mask: $0, into: encoder) } } }
+                    return reconstruction
+                } else if let decoder {
+                    var symbols = [Int32](repeating: 0, count: s.count)
+                    try symbols.withUnsafeMutableBufferPointer { sym in try stepScales.withUnsafeBufferPointer { sc in
+                        try Self.withMask(mask) { try coder.decode(into: sym, scales: sc, mask: $0, from: decoder) } } }
+                    return try CodingHelpers.dequantize(symbols, means: m, quantizer: quantizer, context: context)
                 }
-                yHat = reconstruction
-            } else if let decoder {
-                var symbols = [Int32](repeating: 0, count: s.count)
-                try symbols.withUnsafeMutableBufferPointer { sym in
-                    try stepScales.withUnsafeBufferPointer { try coder.decode(into: sym, scales: $0, from: decoder) }
-                }
-                yHat = try CodingHelpers.dequantize(symbols, means: m, quantizer: quantizer, context: context)
-            } else {
                 throw PluginError(.internalError, "lic.entropy.channelwise: neither encoding nor decoding")
             }
-            let slice = try Tensor.values(yHat, shape: [shape[0], sizes[i], shape[2], shape[3]], host: host)
+            var yHat: [Float] = []
+            let anchors = spatialNets.isEmpty ? nil : Checkerboard.anchorBytes(sliceShape)
+            let p = try sliceParameters(i, hyper: hyper, decoded: decoded, shape: sliceShape) { first in
+                yHat = try codeElements(first, mask: anchors)
+                return try Tensor.values(yHat, shape: sliceShape, host: host)
+            }
+            if let anchors {
+                let rest = try codeElements(p, mask: anchors.map { 1 - $0 })
+                for k in yHat.indices where anchors[k] == 0 { yHat[k] = rest[k] }
+            } else {
+                yHat = try codeElements(p, mask: nil)
+            }
+            let slice = try Tensor.values(yHat, shape: sliceShape, host: host)
             decoded.append(try refined(i, slice, hyper: hyper, decoded: decoded))
             (means, scales) = (means + [p.means], scales + [p.scales])
         }
         return EntropyOutputs(yHat: try Tensor.concatenate(decoded, axis: 1), means: try Tensor.concatenate(means, axis: 1),
                               scales: try Tensor.concatenate(scales, axis: 1))
+    }
+
+    private static func withMask<R>(_ mask: [UInt8]?, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+        guard let mask else { return try body(nil) }
+        return try mask.withUnsafeBufferPointer { try body($0) }
     }
 
     func encode(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext, coding: CodingContext) throws -> EntropyOutputs {

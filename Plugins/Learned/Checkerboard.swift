@@ -50,7 +50,15 @@ final class Checkerboard: LearnedEntropyModelComponent {
     }
 
     /// 1 at anchors ((i + j) even), 0 elsewhere, broadcast over batch and channels.
-    func anchorMask(_ shape: [Int]) throws -> Tensor {
+    func anchorMask(_ shape: [Int]) throws -> Tensor { try Self.anchorMask(shape, host: host) }
+
+    /// 1 at anchors, per element of a latent of `shape`.
+    static func anchorBytes(_ shape: [Int]) -> [UInt8] {
+        let (plane, width) = (shape[2] * shape[3], shape[3])
+        return (0..<shape.reduce(1, *)).map { i in ((i % plane) / width + i % width) % 2 == 0 ? 1 : 0 }
+    }
+
+    static func anchorMask(_ shape: [Int], host: Host) throws -> Tensor {
         let (h, w) = (shape[2], shape[3])
         return try Tensor.values((0..<(h * w)).map { ($0 / w + $0 % w) % 2 == 0 ? 1 : 0 }, shape: [1, 1, h, w], host: host)
     }
@@ -92,8 +100,8 @@ final class Checkerboard: LearnedEntropyModelComponent {
                       quantizer: QuantizerHandle, context: CallContext, coding: CodingContext) throws {
         guard let coder else { throw PluginError(.invalidArgument, "lic.entropy.checkerboard: coding before prepare_coding") }
         let (s, m) = (try scales.floats(), try means.floats())
-        let (plane, width) = (shape[2] * shape[3], shape[3])
-        let mask = (0..<s.count).map { i -> UInt8 in (((i % plane) / width + i % width) % 2 == 0) == anchor ? 1 : 0 }
+        let anchors = Self.anchorBytes(shape)
+        let mask = anchor ? anchors : anchors.map { 1 - $0 }
         let chosen = mask.indices.filter { mask[$0] != 0 }
         let partMeans = chosen.map { m[$0] }
         var symbols = [Int32](repeating: 0, count: s.count)

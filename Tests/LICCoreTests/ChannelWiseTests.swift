@@ -7,17 +7,17 @@ import Testing
 /// its errors.
 @Suite struct ChannelWiseTests {
     /// The channel-wise example at N = 8 and latent `m`, with `groups`, LRP on or off and `max_support`.
-    static func model(groups: String, m: Int, lrp: Bool = true, maxSupport: Int = 5) throws -> Codec {
-        try Codec(descriptor: PipelineDescriptor.parse(try text(groups: groups, m: m, lrp: lrp, maxSupport: maxSupport),
+    static func model(groups: String, m: Int, lrp: Bool = true, maxSupport: Int = 5, checkerboard: Bool = false) throws -> Codec {
+        try Codec(descriptor: PipelineDescriptor.parse(try text(groups: groups, m: m, lrp: lrp, maxSupport: maxSupport, checkerboard: checkerboard),
                                                        source: "channelwise.toml", baseDirectory: nil))
     }
 
-    static func text(groups: String, m: Int, lrp: Bool = true, maxSupport: Int = 5) throws -> String {
+    static func text(groups: String, m: Int, lrp: Bool = true, maxSupport: Int = 5, checkerboard: Bool = false) throws -> String {
         try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/channelwise-power.toml", encoding: .utf8)
             .replacingOccurrences(of: "channels = 128", with: "channels = 8")
             .replacingOccurrences(of: "latent = 192", with: "latent = \(m)")
             .replacingOccurrences(of: "groups = \"power:1.7:5\"", with: "groups = \"\(groups)\"")
-            .replacingOccurrences(of: "lrp = true", with: "lrp = \(lrp)")
+            .replacingOccurrences(of: "lrp = true", with: "lrp = \(lrp)\ncheckerboard = \(checkerboard)")
             .replacingOccurrences(of: "max_support = 5", with: "max_support = \(maxSupport)")
     }
 
@@ -27,10 +27,11 @@ import Testing
             .prefix { $0 != nil }.map { $0! }
     }
 
-    @Test(arguments: [("power:1.7:5", 40, true, 5), ("even:3", 12, true, 5), ("elic", 136, true, 5), ("4,2,6", 12, false, 1),
-                      ("even:4", 12, true, 2)])
-    func everyGroupingCodesAndDecodesExactly(_ groups: String, _ m: Int, _ lrp: Bool, _ maxSupport: Int) throws {
-        let model = try Self.model(groups: groups, m: m, lrp: lrp, maxSupport: maxSupport)
+    @Test(arguments: [("power:1.7:5", 40, true, 5, false), ("even:3", 12, true, 5, false), ("elic", 136, true, 5, false),
+                      ("4,2,6", 12, false, 1, false), ("even:4", 12, true, 2, false), ("elic", 136, true, 5, true),
+                      ("4,2,6", 12, false, 1, true)])
+    func everyGroupingCodesAndDecodesExactly(_ groups: String, _ m: Int, _ lrp: Bool, _ maxSupport: Int, _ checkerboard: Bool) throws {
+        let model = try Self.model(groups: groups, m: m, lrp: lrp, maxSupport: maxSupport, checkerboard: checkerboard)
         // An untrained analysis gives latents that all round to the means; larger ones give every slice symbols to code.
         for name in ["analysis/6.weight", "analysis/6.bias"] {
             try #require(model.store.parameter(name)).withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= 40 } }
@@ -49,6 +50,32 @@ import Testing
         let streams = try Container(parsing: encoded.bytes).streams
         #expect(streams.count == 2)
         #expect(streams.last!.bytes.count > 4 * m, "\(streams.last!.bytes.count) bytes for the slices")
+    }
+
+    /// ELIC's space-channel context: each slice's spatial context network
+    /// exists, feeds the slice's networks and decides its non-anchors'
+    /// distributions (changing its weights changes the estimated rate), and
+    /// the coded file still decodes exactly.
+    @Test func theCheckerboardInsideSlicesIsUsed() throws {
+        let model = try Self.model(groups: "4,2,6", m: 12, checkerboard: true)
+        let image = try TestSupport.syntheticImage(width: 64, height: 48, channels: 3, seed: 5)
+        // Larger latents than an untrained analysis gives, so the non-anchors carry real rate.
+        for name in ["analysis/6.weight", "analysis/6.bias"] {
+            try #require(model.store.parameter(name)).withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= 40 } }
+        }
+        model.weightsChanged()
+        let weight = try #require(model.store.parameter("entropy/spatial_context.2.weight"))
+        #expect(weight.shape == [12, 6, 5, 5])
+        let before = try Evaluator.estimatedBits(model, image, rateLevel: nil)
+        weight.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = $0[i] * 8 + 0.05 } }
+        model.weightsChanged()
+        let after = try Evaluator.estimatedBits(model, image, rateLevel: nil)
+        // Without the context the two passes would compute exactly the same numbers.
+        #expect(after != before, "rate \(before) -> \(after) bits")
+        // Slice 2's mean network sees the hyper means (12), slices 0-1 (6) and the context (2 x 6).
+        #expect(model.store.parameter("entropy/cc_mean_transforms.2.0.weight")?.shape[1] == 12 + 6 + 12)
+        let encoded = try model.encode(image)
+        #expect(try model.decode(encoded.bytes, source: "cb.lic") == encoded.reconstruction)
     }
 
     /// A coarser uniform quantizer (the coder picks tables by scale in steps) codes exactly; a trellis is refused by name.

@@ -11,16 +11,18 @@ import Testing
         try Codec(descriptor: PipelineDescriptor.parse(try tinyText(name, n: n, m: m), source: "\(name).toml", baseDirectory: nil))
     }
 
-    /// The text of examples/pipelines/NAME.toml with N = `n` and M = `m` (latent and gain channels).
+    /// The text of examples/pipelines/NAME.toml with N = `n` and M = `m` (latent and gain channels;
+    /// ELIC's groups, which need M > 128, become three uneven ones).
     static func tinyText(_ name: String, n: Int, m: Int) throws -> String {
         try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/\(name).toml", encoding: .utf8)
             .replacingOccurrences(of: "channels = 128", with: "channels = \(n)")
             .replacingOccurrences(of: "latent = 192", with: "latent = \(m)")
             .replacingOccurrences(of: "channels = 192", with: "channels = \(m)")
+            .replacingOccurrences(of: "groups = \"elic\"", with: "groups = \"\(m / 6),\(m / 6),\(m - 2 * (m / 6))\"")
     }
 
     @Test(arguments: ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018-checkerboard", "channelwise-power", "mbt2018",
-                      "cheng2020-anchor-checkerboard"])
+                      "cheng2020-anchor-checkerboard", "channelwise-elic"])
     func codesAndDecodesExactly(_ name: String) throws {
         let model = try Self.tiny(name)
         let image = try TestSupport.syntheticImage(width: 70, height: 37, channels: 3)
@@ -39,7 +41,8 @@ import Testing
         }
     }
 
-    @Test(arguments: ["mbt2018-mean", "mbt2018-checkerboard", "channelwise-power", "mbt2018", "cheng2020-anchor-checkerboard"])
+    @Test(arguments: ["mbt2018-mean", "mbt2018-checkerboard", "channelwise-power", "mbt2018", "cheng2020-anchor-checkerboard",
+                      "channelwise-elic"])
     func trainingStepsLowerTheLoss(_ name: String) throws {
         let model = try Self.tiny(name)
         let x = try Tensor.uniformNoise(shape: [2, 3, 64, 64], seed: 3, low: 0, high: 1)
