@@ -32,6 +32,40 @@ import Testing
         }
     }
 
+    /// ELIC's four transforms (lic.transform.elic) with weights converted from
+    /// CompressAI's Elic2022Official (N=16, M=32) give its outputs: y = g_a(x),
+    /// x_hat = g_s(y), z = h_a(y), params = h_s(z), within 1e-4.
+    @Test func elicTransformsReproduceCompressAIs() throws {
+        let directory = Self.fixtures + "elic2022-transforms-small"
+        let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/elic2022.toml", encoding: .utf8)
+            .replacingOccurrences(of: "channels = 192", with: "channels = 16").replacingOccurrences(of: "latent = 320", with: "latent = 32")
+            .replacingOccurrences(of: "hyper_output = 640", with: "hyper_output = 0").replacingOccurrences(of: "groups = \"elic\"", with: "groups = \"8,8,16\"")
+        let codec = try Codec(descriptor: PipelineDescriptor.parse(text, source: "elic2022.toml", baseDirectory: nil))
+        let weights = try SafeTensorsFile.read(path: directory + "/weights.safetensors")
+        for (name, tensor) in weights.tensors {
+            let parameter = try #require(codec.store.parameter(name), "no parameter \(name)")
+            #expect(parameter.shape == tensor.shape, "\(name)")
+            parameter.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = tensor.values[i] } }
+        }
+        codec.weightsChanged()
+        let io = try SafeTensorsFile.read(path: directory + "/io.safetensors")
+        func tensor(_ name: String) throws -> Tensor { try Tensor(shape: io.tensors[name]!.shape, values: io.tensors[name]!.values) }
+        let transforms = Dictionary(uniqueKeysWithValues: zip(codec.stages, codec.nodes).compactMap { stage, node -> (String, TransformNode)? in
+            guard case .transform(let transform) = node else { return nil }
+            return (stage.name, transform)
+        })
+        for (stage, input, output) in [("analysis", "x", "y"), ("synthesis", "y", "x_hat"), ("hyper.analysis", "y", "z"),
+                                       ("hyper.synthesis", "z", "params")] {
+            let result = try GradientMode.withoutGradients {
+                try #require(transforms[stage]).apply([try tensor(input)], context: CallContext(mode: .eval))
+            }
+            let expected = try tensor(output)
+            #expect(result.shape == expected.shape, "\(stage)")
+            let error = zip(result.values, expected.values).reduce(0.0) { $0 + Double(Swift.abs($1.0 - $1.1)) } / Double(expected.values.count)
+            #expect(error < 1e-4, "\(stage): mean absolute error \(error)")
+        }
+    }
+
     @Test(arguments: architectures)
     func theImportedModelCodesRealFiles(_ arch: String) throws {
         let model = try Codec.load(directory: Self.fixtures + arch + "-small")
