@@ -295,6 +295,15 @@ private let transposedCases: [TransposedConvCase] = [
         try TransposedConvGeometry(batch: 2, inChannels: 8, outChannels: 6, inHeight: 5, inWidth: 4, kernel: 5, stride: 2,
                                    padding: 2, outputPadding: 1)
     },
+    // Odd kernels, stride 2, padding k/2, output padding 1 run as a polyphase convolution (PolyphaseDeconvolution).
+    TransposedConvCase(label: "3x3 stride 2 pad 1 output padding 1 (polyphase)") {
+        try TransposedConvGeometry(batch: 1, inChannels: 5, outChannels: 3, inHeight: 4, inWidth: 7, kernel: 3, stride: 2,
+                                   padding: 1, outputPadding: 1)
+    },
+    TransposedConvCase(label: "9x9 stride 2 pad 4 output padding 1 (polyphase, radius 2)") {
+        try TransposedConvGeometry(batch: 2, inChannels: 4, outChannels: 5, inHeight: 6, inWidth: 5, kernel: 9, stride: 2,
+                                   padding: 4, outputPadding: 1)
+    },
     TransposedConvCase(label: "groups 2, stride 2, output padding 1") {
         try TransposedConvGeometry(batch: 1, inChannels: 4, outChannels: 6, inHeight: 5, inWidth: 5, kernel: 3, stride: 2,
                                    padding: 1, outputPadding: 1, groups: 2)

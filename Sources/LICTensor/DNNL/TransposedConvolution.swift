@@ -76,6 +76,9 @@ public enum TransposedConvolution {
                                bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>) throws {
         try g.validate()
         if ExactArithmetic.isEnabled { return try ExactConvolution.forward(g, src: src, weights: weights, bias: bias, dst: dst) }
+        if let polyphase = PolyphaseDeconvolution(g) {
+            return try polyphase.forward(src: src, weights: weights, bias: bias, dst: dst)
+        }
         let shape = ConvPlanShape(g, pass: .forward, withBias: bias != nil)
         var inputs = [UnsafeRawPointer(src), UnsafeRawPointer(weights)]
         if let bias { inputs.append(UnsafeRawPointer(bias)) }
