@@ -50,6 +50,7 @@ public final class PageBlocks: Sendable {
 
     private let state = Mutex(State())
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    private static let hugePageBytes = 2 << 20
 
     init() {}
 
@@ -84,6 +85,10 @@ public final class PageBlocks: Sendable {
         for block in release { unmap(block) }
         let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }  // MAP_FAILED
+        // Transparent huge pages where the system grants them on request: a
+        // 2 MiB page takes one fault instead of 512 (first touches of fresh
+        // blocks were ~15% of a kodim01 decode).
+        if size >= Self.hugePageBytes { _ = madvise(mapped, size, MADV_HUGEPAGE) }
         state.withLock { $0.lend(UInt(bitPattern: mapped), size) }
         return mapped
     }
