@@ -65,6 +65,9 @@ final class Checkerboard: LearnedEntropyModelComponent {
 
     /// (scales, means) from the hyper output and the anchors' y_hat (zeros where not decoded yet).
     func distribution(_ condition: Tensor?, anchors: Tensor?, latent shape: [Int]) throws -> (scales: Tensor, means: Tensor) {
+        guard shape.count == 4, shape[1] == latent else {
+            throw PluginError(.invalidArgument, "lic.entropy.checkerboard: latent \(shape) does not have parameter latent = \(latent) channels")
+        }
         guard let condition, try condition.shape == [shape[0], 2 * latent, shape[2], shape[3]] else {
             throw PluginError(.invalidArgument, "lic.entropy.checkerboard needs the mean-scale hyper output [B, 2M, H, W] as its condition")
         }

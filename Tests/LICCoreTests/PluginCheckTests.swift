@@ -59,9 +59,9 @@ import Testing
     @Test func theBuiltinLearnedLibraryPasses() throws {
         let started = Date()
         let checked = try check(TestSupport.buildDirectory + "/liblic-plugin-learned.so")
-        expectAllPass(checked, components: 12)
+        expectAllPass(checked, components: 14)
         #expect(checked.cases["lic.entropy.checkerboard"]?["inputs"]?.detail.contains("condition [N, 2C, H, W]") == true)
-        #expect(Date().timeIntervalSince(started) < 120, "the learned library's check took too long")
+        #expect(Date().timeIntervalSince(started) < 300, "the learned library's check took too long")
     }
 
     @Test func theCRegularizerExamplePasses() throws {
