@@ -19,7 +19,7 @@ final class ElicTransform: DifferentiableTransformComponent {
         .int("channels", default: 192, range: 2...1024, "Channels N"),
         .int("latent", default: 320, range: 2...1024, "Latent channels M"),
         .int("image_channels", default: 3, range: 1...4, "Channels of the image"),
-        .enumeration("role", ["analysis", "synthesis", "hyper-analysis", "hyper-synthesis"], default: "analysis",
+        .enumeration("role", TransformRole.names, default: "analysis",
                      "Which of ELIC's four transforms"),
         .int("hyper_output", default: 0, range: 0...4096, "Hyper synthesis output channels (0: 2N, as ELIC)"),
         .int("seed", default: 0, range: 0...Int64(Int32.max), "Seed of the weight initialization"),
@@ -39,21 +39,24 @@ final class ElicTransform: DifferentiableTransformComponent {
         case attention(a: [ResidualUnit], b: [ResidualUnit], bOut: ConvLayer)
     }
 
-    let role: String
+    let role: TransformRole
     let blocks: [Block]
     let inChannels: Int, outChannels: Int
 
-    var alignment: Int { role == "analysis" ? 16 : role == "hyper-analysis" ? 4 : 1 }
+    var alignment: Int { role.alignment }
 
     /// Analysis: 132 image pixels of receptive field past an output's
     /// footprint (3x3 and 5x5 layers from 1/1 to 1/16, the attention blocks'
     /// three 3x3 units), rounded up to whole latents. Synthesis: under 10
     /// latents; 12 kept. The hyper transforms see the whole latent.
-    var halo: Int? { role == "analysis" ? 144 : role == "synthesis" ? 12 : nil }
+    var halo: Int? { role == .analysis ? 144 : role == .synthesis ? 12 : nil }
 
     init(params: Params, host: Host) throws {
         let n = Int(try params.int("channels")), m = Int(try params.int("latent")), image = Int(try params.int("image_channels"))
-        role = try params.string("role")
+        guard let role = TransformRole(rawValue: try params.string("role")) else {
+            throw PluginError(.invalidArgument, "lic.transform.elic: unknown role")
+        }
+        self.role = role
         let seed = UInt64(try params.int("seed"))
         func conv(_ name: String, _ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, transposed: Bool = false) throws -> ConvLayer {
             try ConvLayer(name: name, from: cin, to: cout, kernel: kernel, stride: stride, transposed: transposed, seed: seed, host: host)
@@ -79,19 +82,19 @@ final class ElicTransform: DifferentiableTransformComponent {
             .conv(try conv("\(i)", cin, cout, kernel: 5, stride: 2, transposed: true), activation: false)
         }
         switch role {
-        case "analysis":
+        case .analysis:
             blocks = [try down(0, image, n)] + (try bottlenecks(1, n)) + [try down(4, n, n)] + (try bottlenecks(5, n))
                 + [try attention(8, n), try down(9, n, n)] + (try bottlenecks(10, n)) + [try down(13, n, m), try attention(14, m)]
             (inChannels, outChannels) = (image, m)
-        case "synthesis":
+        case .synthesis:
             blocks = [try attention(0, m), try up(1, m, n)] + (try bottlenecks(2, n)) + [try up(5, n, n), try attention(6, n)]
                 + (try bottlenecks(7, n)) + [try up(10, n, n)] + (try bottlenecks(11, n)) + [try up(14, n, image)]
             (inChannels, outChannels) = (m, image)
-        case "hyper-analysis":
+        case .hyperAnalysis:
             blocks = [.conv(try conv("0", m, n, kernel: 3), activation: true), .conv(try conv("2", n, n, kernel: 5, stride: 2), activation: true),
                       .conv(try conv("4", n, n, kernel: 5, stride: 2), activation: false)]
             (inChannels, outChannels) = (m, n)
-        default:  // hyper-synthesis
+        case .hyperSynthesis:
             let out = Int(try params.int("hyper_output"))
             let width = out == 0 ? 2 * n : out
             blocks = [.conv(try conv("0", n, n, kernel: 5, stride: 2, transposed: true), activation: true),
@@ -102,18 +105,7 @@ final class ElicTransform: DifferentiableTransformComponent {
     }
 
     func outputShape(for input: [Int]) throws -> [Int] {
-        guard input.count == 4, input[1] == inChannels else {
-            throw PluginError(.invalidArgument, "lic.transform.elic (\(role)): input \(input) does not have \(inChannels) channels")
-        }
-        if role.hasSuffix("analysis") {
-            let factor = alignment
-            guard input[2] % factor == 0, input[3] % factor == 0 else {
-                throw PluginError(.invalidArgument, "lic.transform.elic (\(role)): \(input[2])x\(input[3]) is not a multiple of \(factor)")
-            }
-            return [input[0], outChannels, input[2] / factor, input[3] / factor]
-        }
-        let factor = role == "synthesis" ? 16 : 4
-        return [input[0], outChannels, input[2] * factor, input[3] * factor]
+        try role.outputShape(for: input, inChannels: inChannels, outChannels: outChannels, component: "lic.transform.elic")
     }
 
     func apply(_ inputs: [Tensor], context: CallContext) throws -> Tensor {

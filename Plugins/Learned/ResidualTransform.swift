@@ -19,7 +19,7 @@ final class ResidualTransform: DifferentiableTransformComponent {
     static let schema: [ParamSpec] = [
         .int("channels", default: 192, range: 1...1024, "Channels N (also the latent's)"),
         .int("image_channels", default: 3, range: 1...4, "Channels of the image"),
-        .enumeration("role", ["analysis", "synthesis", "hyper-analysis", "hyper-synthesis"], default: "analysis",
+        .enumeration("role", TransformRole.names, default: "analysis",
                      "Which of Cheng 2020's four transforms"),
         .int("seed", default: 0, range: 0...Int64(Int32.max), "Seed of the weight initialization"),
     ]
@@ -38,21 +38,24 @@ final class ResidualTransform: DifferentiableTransformComponent {
         case upsample(subpel: ConvLayer, conv: ConvLayer, igdn: GDNLayer, skip: ConvLayer)
     }
 
-    let role: String
+    let role: TransformRole
     let blocks: [Block]
     let inChannels: Int, outChannels: Int
 
-    var alignment: Int { role == "analysis" ? 16 : role == "hyper-analysis" ? 4 : 1 }
+    var alignment: Int { role.alignment }
 
     /// Analysis: 57 image pixels of receptive field past an output's footprint
     /// (3x3 layers at 1/1 ... 1/8 resolution), rounded up to whole latents.
     /// Synthesis: under 7 latents (3x3 layers from 1/16 up to 1/2); 8 is kept.
     /// The hyper transforms see the whole latent.
-    var halo: Int? { role == "analysis" ? 64 : role == "synthesis" ? 8 : nil }
+    var halo: Int? { role == .analysis ? 64 : role == .synthesis ? 8 : nil }
 
     init(params: Params, host: Host) throws {
         let n = Int(try params.int("channels")), image = Int(try params.int("image_channels"))
-        role = try params.string("role")
+        guard let role = TransformRole(rawValue: try params.string("role")) else {
+            throw PluginError(.invalidArgument, "lic.transform.residual: unknown role")
+        }
+        self.role = role
         let seed = UInt64(try params.int("seed"))
         func conv(_ name: String, _ cin: Int, _ cout: Int, kernel: Int = 3, stride: Int = 1) throws -> ConvLayer {
             try ConvLayer(name: name, from: cin, to: cout, kernel: kernel, stride: stride, seed: seed, host: host)
@@ -71,20 +74,20 @@ final class ResidualTransform: DifferentiableTransformComponent {
                       skip: try conv("\(i).upsample.0", c, 4 * c))
         }
         switch role {
-        case "analysis":
+        case .analysis:
             blocks = [try strided(0, image, n), try residual(1, n), try strided(2, n, n), try residual(3, n),
                       try strided(4, n, n), try residual(5, n), .conv(try conv("6", n, n, stride: 2), activation: false)]
             (inChannels, outChannels) = (image, n)
-        case "synthesis":
+        case .synthesis:
             blocks = [try residual(0, n), try upsample(1, n), try residual(2, n), try upsample(3, n), try residual(4, n),
                       try upsample(5, n), try residual(6, n), .subpel(try conv("7.0", n, 4 * image), factor: 2, activation: false)]
             (inChannels, outChannels) = (n, image)
-        case "hyper-analysis":
+        case .hyperAnalysis:
             blocks = try [(0, 1), (2, 1), (4, 2), (6, 1), (8, 2)].map { index, stride in
                 .conv(try conv("\(index)", n, n, stride: stride), activation: index < 8)
             }
             (inChannels, outChannels) = (n, n)
-        default:  // hyper-synthesis
+        case .hyperSynthesis:
             let wide = n * 3 / 2
             blocks = [.conv(try conv("0", n, n), activation: true), .subpel(try conv("2.0", n, 4 * n), factor: 2, activation: true),
                       .conv(try conv("4", n, wide), activation: true), .subpel(try conv("6.0", wide, 4 * wide), factor: 2, activation: true),
@@ -94,17 +97,7 @@ final class ResidualTransform: DifferentiableTransformComponent {
     }
 
     func outputShape(for input: [Int]) throws -> [Int] {
-        guard input.count == 4, input[1] == inChannels else {
-            throw PluginError(.invalidArgument, "lic.transform.residual (\(role)): input \(input) does not have \(inChannels) channels")
-        }
-        let factor = role.hasSuffix("analysis") ? alignment : (role == "synthesis" ? 16 : 4)
-        if role.hasSuffix("analysis") {
-            guard input[2] % factor == 0, input[3] % factor == 0 else {
-                throw PluginError(.invalidArgument, "lic.transform.residual (\(role)): \(input[2])x\(input[3]) is not a multiple of \(factor)")
-            }
-            return [input[0], outChannels, input[2] / factor, input[3] / factor]
-        }
-        return [input[0], outChannels, input[2] * factor, input[3] * factor]
+        try role.outputShape(for: input, inChannels: inChannels, outChannels: outChannels, component: "lic.transform.residual")
     }
 
     func apply(_ inputs: [Tensor], context: CallContext) throws -> Tensor {
