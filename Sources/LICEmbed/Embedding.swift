@@ -97,10 +97,10 @@ private func mallocCopy(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8>? {
         let count = Int(width) * Int(height) * Int(channels)
         let image = try Image(width: Int(width), height: Int(height), channels: Int(channels),
                               pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
-        let encoded = try codec.codec.encode(image, quality: codec.quality)
-        guard let memory = mallocCopy(encoded.bytes) else { return context.fail(4, "lic_encode: out of memory") }
+        let encoded = try codec.codec.encodeBytes(image, quality: codec.quality)
+        guard let memory = mallocCopy(encoded) else { return context.fail(4, "lic_encode: out of memory") }
         bytes.pointee = memory
-        size.pointee = encoded.bytes.count
+        size.pointee = encoded.count
         return context.succeed()
     } catch let error as ImageError {
         return context.fail(1, "lic_encode: \(error)")

@@ -43,6 +43,19 @@ import Testing
         }
     }
 
+    /// The file alone (lic_encode's path): the same bytes as encode, and the
+    /// synthesis - needed by no later stage and not kept - is not run.
+    @Test(arguments: ["mbt2018-mean", "mbt2018-mean-vr", "mbt2018"])
+    func encodingTheFileAloneSkipsTheSynthesis(_ name: String) throws {
+        let model = try Self.tiny(name)
+        let image = try TestSupport.syntheticImage(width: 70, height: 37, channels: 3)
+        #expect(try model.encodeBytes(image) == model.encode(image).bytes)
+        // Skipped: the synthesis, and for the variable-rate model the inverse gain that only feeds it.
+        let skipped = Set(model.stages.indices).subtracting(model.stagesToRun(keeping: []))
+        #expect(Set(skipped.map { model.stages[$0].name }) == (name == "mbt2018-mean-vr" ? ["synthesis", "inverse.gain"] : ["synthesis"]))
+        #expect(model.stagesToRun(keeping: ["x_hat"]) == Set(model.stages.indices))
+    }
+
     @Test(arguments: ["mbt2018-mean", "mbt2018-checkerboard", "channelwise-power", "mbt2018", "cheng2020-anchor-checkerboard",
                       "channelwise-elic", "elic2022"])
     func trainingStepsLowerTheLoss(_ name: String) throws {

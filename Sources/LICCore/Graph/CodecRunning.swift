@@ -113,14 +113,28 @@ extension Codec {
     /// `quality` (1...8) chooses the rate of a variable-rate model (default
     /// `RateLevels.defaultQuality`); a model with one rate refuses it.
     public func encode(_ input: Image, quality: Double? = nil) throws -> Encoded {
+        let (bytes, reconstruction) = try encode(input, quality: quality, reconstructing: true)
+        return Encoded(bytes: bytes, reconstruction: reconstruction!)
+    }
+
+    /// The file alone: the synthesis (which only the reconstruction needs)
+    /// does not run, so this takes about the analysis' time (lic_encode, the
+    /// Python binding's encode). The bytes are `encode`'s.
+    public func encodeBytes(_ input: Image, quality: Double? = nil) throws -> [UInt8] {
+        try encode(input, quality: quality, reconstructing: false).bytes
+    }
+
+    private func encode(_ input: Image, quality: Double?, reconstructing: Bool) throws -> (bytes: [UInt8], reconstruction: Image?) {
         let image = codedChannels(for: input) == input.channels ? input : try input.convertedToRGB()
         let rateLevel = try rateLevel(quality: quality)
         return try GradientMode.withoutGradients {
             let x = try ImagePlanes.tensor(from: image, alignment: try alignment(channels: image.channels))
             // Tiles only where the image exceeds one; the file says so, and the decoder tiles alike.
             let tiles = tilePlan.flatMap { max(x.shape[2], x.shape[3]) > $0.side ? $0 : nil }
-            let (tensors, session) = try encodePass(x, rateLevel: rateLevel, keeping: ["x_hat"], tiles: tiles)
-            let reconstruction = try ImagePlanes.image(from: tensors["x_hat"]!, width: image.width, height: image.height, channels: image.channels)
+            let (tensors, session) = try encodePass(x, rateLevel: rateLevel, keeping: reconstructing ? ["x_hat"] : [], tiles: tiles)
+            let reconstruction = try tensors["x_hat"].map {
+                try ImagePlanes.image(from: $0, width: image.width, height: image.height, channels: image.channels)
+            }
             var streams = hasWeights ? [] : [ContainerStream(tag: Container.pipelineTag, bytes: Array(canonicalText.utf8))]
             let coded = session.finishedStreams()
             for (index, bytes) in coded.enumerated() {
@@ -129,7 +143,7 @@ extension Codec {
             let container = Container(modelID: Array(modelID().prefix(Container.modelIDSize)), width: image.width, height: image.height,
                                       channels: image.channels, bitDepth: 8, streams: streams, rateLevel: rateLevel,
                                       tileSide: tiles?.side, segmentedStreams: coded.contains(where: RANS.isSegmented))
-            return Encoded(bytes: try container.serialized(), reconstruction: reconstruction)
+            return (try container.serialized(), reconstruction)
         }
     }
 
@@ -139,7 +153,9 @@ extension Codec {
     /// variable-rate model's level (nil: its default level, or the only rate).
     /// `keeping`: the tensors the caller needs afterwards; the others are
     /// released as soon as no later stage reads them (a large image's
-    /// activations do not pile up). nil keeps every tensor.
+    /// activations do not pile up), and a transform stage whose outputs
+    /// neither a later stage nor the caller needs does not run (the synthesis,
+    /// when only the file is wanted). nil keeps (and computes) every tensor.
     /// `tiles`: how transforms that allow it are tiled (nil: whole).
     func encodePass(_ x: Tensor, rateLevel: Double? = nil, keeping: Set<String>? = nil,
                     tiles: TilePlan? = nil) throws -> (tensors: [String: Tensor], session: CodingSession) {
@@ -152,10 +168,12 @@ extension Codec {
             var tensors: [String: Tensor] = ["x": x]
             let session = CodingSession()
             let exact = entropyParameterStages
+            let running = keeping.map(stagesToRun(keeping:))
             for (index, (stage, node)) in zip(stages, nodes).enumerated() {
                 try run(stage) {
                     switch node {
                     case .transform(let transform):
+                        if let running, !running.contains(index) { return }
                         tensors[stage.outputs[0]] = try ExactArithmetic.with(exact.contains(index)) {
                             try transform.apply(stage.inputs.map { tensors[$0]! }, context: context.forStage(index), tiles: tiles)
                         }
@@ -176,6 +194,19 @@ extension Codec {
     func codingLambda(_ rateLevel: Double?) -> Double {
         if let rateLevels, let rateLevel { return rateLevels.lambda(atLevel: rateLevel) }
         return modelLambda ?? 0
+    }
+
+    /// The stages an encode runs when the caller keeps `keeping`: every
+    /// entropy stage (they write the file) and the transforms whose outputs
+    /// one of those, a running transform, or the caller reads (walked backwards).
+    func stagesToRun(keeping: Set<String>) -> Set<Int> {
+        var needed = keeping, running = Set<Int>()
+        for index in stages.indices.reversed() {
+            if case .transform = nodes[index], !stages[index].outputs.contains(where: needed.contains) { continue }
+            running.insert(index)
+            needed.formUnion(stages[index].inputs)
+        }
+        return running
     }
 
     /// Drops the tensors no stage after `index` reads, except `keeping`.
