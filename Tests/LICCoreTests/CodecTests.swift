@@ -1,4 +1,5 @@
 import Foundation
+import LICTensor
 import Testing
 @testable import LICCore
 
@@ -18,6 +19,24 @@ import Testing
         #expect(decoded.image == encoded.reconstruction)
         #expect(decoded.image.width == width && decoded.image.height == height && decoded.image.channels == channels)
         #expect(try ImageMetrics.psnr(image, decoded.image) > 28)
+    }
+
+    /// A stream of more than 2^18 symbols is segmented: the file declares it
+    /// (flag bit 3), decodes to the encoder's reconstruction on 1 and 2
+    /// threads, and the same streams in a file that does not declare
+    /// segments are refused as corrupt, not misread.
+    @Test func longStreamsAreSegmentedAndDeclared() throws {
+        let image = try TestSupport.syntheticImage(width: 520, height: 512, channels: 1, seed: 3)
+        let encoded = try Self.defaultPipeline().encode(image)
+        var container = try Container(parsing: encoded.bytes)
+        #expect(container.segmentedStreams)
+        #expect(container.streams.contains { RANS.isSegmented($0.bytes) })
+        for threads in [1, 2] {
+            #expect(try Threads.withCount(threads) { try Codec.decode(encoded.bytes, source: "memory").image } == encoded.reconstruction)
+        }
+        container.segmentedStreams = false
+        let undeclared = try container.serialized()
+        #expect(throws: (any Error).self) { try Codec.decode(undeclared, source: "undeclared.lic") }
     }
 
     @Test func encodingIsDeterministic() throws {
