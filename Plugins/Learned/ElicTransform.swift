@@ -14,7 +14,8 @@ import LICPluginKit
 ///   transposed conv 5x5 s2 twice and transposed conv 3x3, ReLU between.
 /// Attention (Cheng 2020's simplified block): x + a(x) * sigmoid(b(x)), a and b
 /// three residual units each (1x1, 3x3, 1x1 with ReLU, plus the identity, then ReLU), b ending in a 1x1.
-final class ElicTransform: DifferentiableTransformComponent {
+final class ElicTransform: RoleTransform {
+    static let component = "lic.transform.elic"
     static let schema: [ParamSpec] = [
         .int("channels", default: 192, range: 2...1024, "Channels N"),
         .int("latent", default: 320, range: 2...1024, "Latent channels M"),
@@ -43,20 +44,15 @@ final class ElicTransform: DifferentiableTransformComponent {
     let blocks: [Block]
     let inChannels: Int, outChannels: Int
 
-    var alignment: Int { role.alignment }
-
     /// Analysis: 132 image pixels of receptive field past an output's
     /// footprint (3x3 and 5x5 layers from 1/1 to 1/16, the attention blocks'
     /// three 3x3 units), rounded up to whole latents. Synthesis: under 10
     /// latents; 12 kept. The hyper transforms see the whole latent.
-    var halo: Int? { role == .analysis ? 144 : role == .synthesis ? 12 : nil }
+    var halo: Int? { role.halo(analysis: 144, synthesis: 12) }
 
     init(params: Params, host: Host) throws {
         let n = Int(try params.int("channels")), m = Int(try params.int("latent")), image = Int(try params.int("image_channels"))
-        guard let role = TransformRole(rawValue: try params.string("role")) else {
-            throw PluginError(.invalidArgument, "lic.transform.elic: unknown role")
-        }
-        self.role = role
+        role = try TransformRole(params, component: Self.component)
         let seed = UInt64(try params.int("seed"))
         func conv(_ name: String, _ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, transposed: Bool = false) throws -> ConvLayer {
             try ConvLayer(name: name, from: cin, to: cout, kernel: kernel, stride: stride, transposed: transposed, seed: seed, host: host)
@@ -102,10 +98,6 @@ final class ElicTransform: DifferentiableTransformComponent {
                       .conv(try conv("4", n * 3 / 2, width, kernel: 3, stride: 1, transposed: true), activation: false)]
             (inChannels, outChannels) = (n, width)
         }
-    }
-
-    func outputShape(for input: [Int]) throws -> [Int] {
-        try role.outputShape(for: input, inChannels: inChannels, outChannels: outChannels, component: "lic.transform.elic")
     }
 
     func apply(_ inputs: [Tensor], context: CallContext) throws -> Tensor {

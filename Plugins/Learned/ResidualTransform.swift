@@ -15,7 +15,8 @@ import LICPluginKit
 ///   with leaky ReLU between;
 /// - hyper-synthesis (h_s, N -> 2N at x4): conv 3x3 and sub-pixel convs with
 ///   leaky ReLU between (the mean-scale parameters).
-final class ResidualTransform: DifferentiableTransformComponent {
+final class ResidualTransform: RoleTransform {
+    static let component = "lic.transform.residual"
     static let schema: [ParamSpec] = [
         .int("channels", default: 192, range: 1...1024, "Channels N (also the latent's)"),
         .int("image_channels", default: 3, range: 1...4, "Channels of the image"),
@@ -42,20 +43,15 @@ final class ResidualTransform: DifferentiableTransformComponent {
     let blocks: [Block]
     let inChannels: Int, outChannels: Int
 
-    var alignment: Int { role.alignment }
-
     /// Analysis: 57 image pixels of receptive field past an output's footprint
     /// (3x3 layers at 1/1 ... 1/8 resolution), rounded up to whole latents.
     /// Synthesis: under 7 latents (3x3 layers from 1/16 up to 1/2); 8 is kept.
     /// The hyper transforms see the whole latent.
-    var halo: Int? { role == .analysis ? 64 : role == .synthesis ? 8 : nil }
+    var halo: Int? { role.halo(analysis: 64, synthesis: 8) }
 
     init(params: Params, host: Host) throws {
         let n = Int(try params.int("channels")), image = Int(try params.int("image_channels"))
-        guard let role = TransformRole(rawValue: try params.string("role")) else {
-            throw PluginError(.invalidArgument, "lic.transform.residual: unknown role")
-        }
-        self.role = role
+        role = try TransformRole(params, component: Self.component)
         let seed = UInt64(try params.int("seed"))
         func conv(_ name: String, _ cin: Int, _ cout: Int, kernel: Int = 3, stride: Int = 1) throws -> ConvLayer {
             try ConvLayer(name: name, from: cin, to: cout, kernel: kernel, stride: stride, seed: seed, host: host)
@@ -94,10 +90,6 @@ final class ResidualTransform: DifferentiableTransformComponent {
                       .conv(try conv("8", wide, 2 * n), activation: false)]
             (inChannels, outChannels) = (n, 2 * n)
         }
-    }
-
-    func outputShape(for input: [Int]) throws -> [Int] {
-        try role.outputShape(for: input, inChannels: inChannels, outChannels: outChannels, component: "lic.transform.residual")
     }
 
     func apply(_ inputs: [Tensor], context: CallContext) throws -> Tensor {

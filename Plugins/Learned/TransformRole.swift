@@ -30,3 +30,35 @@ enum TransformRole: String, CaseIterable {
         return [input[0], outChannels, input[2] / factor, input[3] / factor]
     }
 }
+
+extension TransformRole {
+    /// The role a component's "role" parameter names.
+    init(_ params: Params, component: String) throws {
+        guard let role = TransformRole(rawValue: try params.string("role")) else {
+            throw PluginError(.invalidArgument, "\(component): unknown role")
+        }
+        self = role
+    }
+
+    /// A halo of `analysis` image pixels or `synthesis` latents; the hyper transforms see the whole latent.
+    func halo(analysis: Int, synthesis: Int) -> Int? {
+        self == .analysis ? analysis : self == .synthesis ? synthesis : nil
+    }
+}
+
+/// A transform family with the four roles: its alignment and output shape
+/// follow from the role and its channel counts.
+protocol RoleTransform: DifferentiableTransformComponent {
+    static var component: String { get }
+    var role: TransformRole { get }
+    var inChannels: Int { get }
+    var outChannels: Int { get }
+}
+
+extension RoleTransform {
+    var alignment: Int { role.alignment }
+
+    func outputShape(for input: [Int]) throws -> [Int] {
+        try role.outputShape(for: input, inChannels: inChannels, outChannels: outChannels, component: Self.component)
+    }
+}
