@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Makes the CompressAI reference fixtures once (committed under
 Tests/LICCoreTests/Fixtures/compressai/ARCH-small): for each architecture a small
-model (N=16, M=24) with seeded, perturbed weights, converted with
+model (N=16, M=24; cheng2020 M=16; elic2022-official M=32 in groups 8, 8, 16) with seeded, perturbed weights, converted with
 compressai_to_lic.py into a model directory, plus an input and CompressAI's
 eval-mode forward pass (x_hat and the likelihoods) in io.safetensors.
 
@@ -51,17 +51,27 @@ for arch in sys.argv[2:] or ARCHITECTURES:
     out = os.path.join(root, f"{arch}-small")
     torch.manual_seed(1234)
     n, m = (16, 16) if arch.startswith("cheng2020") else (16, 24)  # cheng2020's latent has N channels
-    model = model_class(arch)(n, m)
+    groups = [8, 8, 16] if arch == "elic2022-official" else None
+    # Elic2022Official's channel contexts are 224/128 channels wide at any N: float16 keeps its fixture small.
+    half = arch == "elic2022-official"
+    if groups:
+        m = sum(groups)
+    model = model_class(arch)(n, m, groups)
     with torch.no_grad():
         for name, p in model.named_parameters():
             # Move every parameter off its initial value (non-diagonal GDN gamma,
             # non-zero medians) so the comparison exercises all of it.
             p.add_(torch.randn_like(p) * (0.02 if "gamma" in name or "beta" in name else 0.05))
+            if half:
+                p.copy_(p.half().float())  # the values the float16 file holds
     model.eval()
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         result = model(x)
-    write_model(model, arch, n, m, out, {"arch": arch, "source": "compressai " + compressai.__version__})
+    weights = write_model(model, arch, n, m, out, {"arch": arch, "source": "compressai " + compressai.__version__}, groups)
+    if half:
+        save_file({k: v.half() for k, v in weights.items()}, os.path.join(out, "weights.safetensors"),
+                  metadata={"arch": arch, "source": "compressai " + compressai.__version__})
     io = {"x": x.contiguous(), "x_hat": result["x_hat"].contiguous()}
     io.update({f"{k}_likelihoods": v.contiguous() for k, v in result["likelihoods"].items()})
     save_file(io, os.path.join(out, "io.safetensors"))

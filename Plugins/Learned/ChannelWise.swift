@@ -17,6 +17,11 @@ import LICPluginKit
 /// ("spatial_context.<i>", size -> 2 x size channels) over the slice's
 /// decoded anchors, added as input channels of the slice's mean and scale
 /// networks (zeros for the anchors' pass).
+/// `network` picks the slice networks (SliceParameterNetworks): "minnen"
+/// (the above) or "elic", CompressAI's Elic2022Official (channel context and
+/// parameter aggregation over [spatial context, channel context, hyper
+/// output], whose channels `hyper_channels` gives; needs `checkerboard`, no
+/// `lrp`).
 final class ChannelWise: LearnedEntropyModelComponent {
     static let schema: [ParamSpec] = [
         .int("latent", default: 192, range: 1...1024, "Latent channels M"),
@@ -24,6 +29,10 @@ final class ChannelWise: LearnedEntropyModelComponent {
         .int("max_support", default: 5, range: 0...1024, "Previous slices (the first ones) each slice's networks see"),
         .bool("lrp", default: true, "Latent residual prediction on every slice"),
         .bool("checkerboard", default: false, "ELIC's space-channel context: a checkerboard inside every slice"),
+        .enumeration("network", ["minnen", "elic"], default: "minnen",
+                     "Slice networks: Minnen & Singh's mean/scale/LRP networks, or CompressAI Elic2022Official's channel context and parameter aggregation"),
+        .int("hyper_channels", default: 0, range: 0...4096,
+             "Channels of the hyper synthesis output (the condition); 0: 2 x latent, the mean-scale hyperprior's (minnen needs that)"),
         .float("scale_bound", default: 0.11, min: 1e-6, max: 10, "Lower bound of the scales"),
         .int("seed", default: 0, range: 0...Int64(Int32.max), "Seed of the weight initialization"),
     ]
@@ -35,7 +44,7 @@ final class ChannelWise: LearnedEntropyModelComponent {
     let offsets: [Int]
     let maxSupport: Int
     let scaleBound: Float
-    let meanNets: [SliceTransform], scaleNets: [SliceTransform], lrpNets: [SliceTransform]
+    let networks: any SliceParameterNetworks
     /// Per slice, with `checkerboard`: the 5x5 context over the slice's decoded anchors.
     let spatialNets: [ConvLayer]
     private var coder: GaussianCoder?
@@ -48,77 +57,77 @@ final class ChannelWise: LearnedEntropyModelComponent {
         maxSupport = Int(try params.int("max_support"))
         scaleBound = Float(try params.float("scale_bound"))
         let seed = UInt64(try params.int("seed"))
-        let (m, sizes, offsets, maxSupport) = (latent, sizes, offsets, maxSupport)
-        func nets(_ name: String, extra: (Int) -> Int) throws -> [SliceTransform] {
-            try sizes.indices.map { i in
-                try SliceTransform(name: "\(name).\(i)", from: m + offsets[min(i, maxSupport)] + extra(i), to: sizes[i], latent: m,
-                                   seed: seed, host: host)
-            }
-        }
-        let checkerboard = try params.bool("checkerboard")
-        let spatialChannels = { (i: Int) in checkerboard ? 2 * sizes[i] : 0 }
-        meanNets = try nets("cc_mean_transforms", extra: spatialChannels)
-        scaleNets = try nets("cc_scale_transforms", extra: spatialChannels)
+        let checkerboard = try params.bool("checkerboard"), lrp = try params.bool("lrp")
+        let hyperChannels = Int(try params.int("hyper_channels"))
+        let (sizes, offsets, maxSupport) = (sizes, offsets, maxSupport)
+        let supportChannels = sizes.indices.map { offsets[min($0, maxSupport)] }
+        let spatialChannels = sizes.map { checkerboard ? 2 * $0 : 0 }
         spatialNets = checkerboard ? try sizes.indices.map { i in
             try ConvLayer(name: "spatial_context.\(i)", from: sizes[i], to: 2 * sizes[i], kernel: 5, stride: 1, seed: seed, host: host)
         } : []
-        lrpNets = try params.bool("lrp") ? try nets("lrp_transforms") { sizes[$0] } : []
+        if try params.string("network") == "elic" {
+            guard checkerboard, !lrp else {
+                throw PluginError(.invalidArgument, "lic.entropy.channelwise: network = \"elic\" needs checkerboard = true and lrp = false (ELIC's space-channel context has no latent residual prediction)")
+            }
+            networks = try ElicSliceNetworks(sizes: sizes, conditionChannels: hyperChannels == 0 ? 2 * latent : hyperChannels,
+                                             supportChannels: supportChannels, spatialChannels: spatialChannels, seed: seed, host: host)
+        } else {
+            guard hyperChannels == 0 || hyperChannels == 2 * latent else {
+                throw PluginError(.invalidArgument, "lic.entropy.channelwise: network = \"minnen\" reads the mean-scale hyper output of 2 x latent = \(2 * latent) channels; hyper_channels = \(hyperChannels)")
+            }
+            networks = try MinnenSliceNetworks(sizes: sizes, latent: latent, supportChannels: supportChannels, spatialChannels: spatialChannels,
+                                               lrp: lrp, seed: seed, host: host)
+        }
     }
 
-    /// The condition's (scales, means) halves, checked against y's shape and `latent`.
-    func hyper(_ condition: Tensor?, latent shape: [Int]) throws -> (scales: Tensor, means: Tensor) {
+    /// The condition (the hyper synthesis output), checked against y's shape and the networks.
+    func checkedCondition(_ condition: Tensor?, latent shape: [Int]) throws -> Tensor {
         guard shape.count == 4, shape[1] == latent else {
             throw PluginError(.invalidArgument, "lic.entropy.channelwise: latent \(shape) does not have parameter latent = \(latent) channels")
         }
-        guard let condition, try condition.shape == [shape[0], 2 * latent, shape[2], shape[3]] else {
-            throw PluginError(.invalidArgument, "lic.entropy.channelwise needs the mean-scale hyper output [B, 2M, H, W] as its condition")
+        let channels = networks.conditionChannels
+        guard let condition, try condition.shape == [shape[0], channels, shape[2], shape[3]] else {
+            throw PluginError(.invalidArgument, "lic.entropy.channelwise needs the hyper synthesis output [B, \(channels), H, W] as its condition")
         }
-        return (try condition.sliced(axis: 1, start: 0, length: latent), try condition.sliced(axis: 1, start: latent, length: latent))
+        return condition
     }
 
-    /// [first, rest...] along channels (a single tensor as is).
-    func joined(_ first: Tensor, _ rest: [Tensor]) throws -> Tensor {
-        rest.isEmpty ? first : try Tensor.concatenate([first] + rest, axis: 1)
-    }
-
-    /// Slice i's (means, scales) from the hyperprior and the refined slices
+    /// Slice i's (means, scales) from the condition and the refined slices
     /// decoded so far; with `checkerboard`, also from the spatial context of
     /// its decoded anchors (`anchors` nil: the anchors' own pass, zeros).
-    func parameters(_ i: Int, hyper: (scales: Tensor, means: Tensor), decoded: [Tensor], anchors: Tensor? = nil,
+    func parameters(_ i: Int, condition: Tensor, decoded: [Tensor], anchors: Tensor? = nil,
                     shape: [Int]) throws -> (means: Tensor, scales: Tensor) {
-        var support = Array(decoded.prefix(min(i, maxSupport)))
+        var spatial: Tensor?
         if !spatialNets.isEmpty {
             let nonAnchors = try Checkerboard.anchorMask(shape, host: host) * -1 + 1
-            support.append(try anchors.map { try spatialNets[i].apply($0) * nonAnchors }
-                           ?? Tensor.zeros([shape[0], 2 * sizes[i], shape[2], shape[3]], host: host))
+            spatial = try anchors.map { try spatialNets[i].apply($0) * nonAnchors }
+                ?? Tensor.zeros([shape[0], 2 * sizes[i], shape[2], shape[3]], host: host)
         }
-        return (try meanNets[i].apply(joined(hyper.means, support)),
-                try scaleNets[i].apply(joined(hyper.scales, support)).lowerBounded(scaleBound))
+        let p = try networks.parameters(i, condition: condition, support: Array(decoded.prefix(min(i, maxSupport))), spatial: spatial)
+        return (p.means, try p.scales.lowerBounded(scaleBound))
     }
 
     /// Slice i's (means, scales): one pass, or with `checkerboard` the
     /// anchors' pass at the anchors and the second pass elsewhere. `anchorsHat`
     /// gives the slice's y_hat (valid at the anchors) from the first pass's means.
-    func sliceParameters(_ i: Int, hyper: (scales: Tensor, means: Tensor), decoded: [Tensor], shape: [Int],
+    func sliceParameters(_ i: Int, condition: Tensor, decoded: [Tensor], shape: [Int],
                          anchorsHat: ((means: Tensor, scales: Tensor)) throws -> Tensor) throws -> (means: Tensor, scales: Tensor) {
-        let first = try parameters(i, hyper: hyper, decoded: decoded, shape: shape)
+        let first = try parameters(i, condition: condition, decoded: decoded, shape: shape)
         guard !spatialNets.isEmpty else { return first }
         let mask = try Checkerboard.anchorMask(shape, host: host)
-        let second = try parameters(i, hyper: hyper, decoded: decoded, anchors: try anchorsHat(first) * mask, shape: shape)
+        let second = try parameters(i, condition: condition, decoded: decoded, anchors: try anchorsHat(first) * mask, shape: shape)
         let other = try mask * -1 + 1
         return (try first.means * mask + second.means * other, try first.scales * mask + second.scales * other)
     }
 
-    /// y_hat_i plus latent residual prediction (as is without `lrp`).
-    func refined(_ i: Int, _ yHat: Tensor, hyper: (scales: Tensor, means: Tensor), decoded: [Tensor]) throws -> Tensor {
-        guard !lrpNets.isEmpty else { return yHat }
-        let support = Array(decoded.prefix(min(i, maxSupport)))
-        return try yHat + lrpNets[i].apply(joined(hyper.means, support + [yHat])).tanh() * 0.5
+    /// y_hat_i as the next slices see it (refined by the networks, e.g. latent residual prediction).
+    func refined(_ i: Int, _ yHat: Tensor, condition: Tensor, decoded: [Tensor]) throws -> Tensor {
+        try networks.refined(i, yHat, condition: condition, support: Array(decoded.prefix(min(i, maxSupport))))
     }
 
     func forward(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext) throws -> EntropyOutputs {
         let shape = try y.shape
-        let hyper = try hyper(condition, latent: shape)
+        let condition = try checkedCondition(condition, latent: shape)
         var decoded: [Tensor] = [], likelihoods: [Tensor] = [], means: [Tensor] = [], scales: [Tensor] = []
         for i in sizes.indices {
             // In the whole latent's frame: the quantizer seeds its noise by the call and the shape, so equal-sized
@@ -128,12 +137,12 @@ final class ChannelWise: LearnedEntropyModelComponent {
                     .sliced(axis: 1, start: self.offsets[i], length: self.sizes[i])
             }
             let sliceShape = [shape[0], sizes[i], shape[2], shape[3]]
-            let p = try sliceParameters(i, hyper: hyper, decoded: decoded, shape: sliceShape) { try surrogate($0.means) }
+            let p = try sliceParameters(i, condition: condition, decoded: decoded, shape: sliceShape) { try surrogate($0.means) }
             let yHat = try surrogate(p.means)
             let centered = try (yHat - p.means).abs()
             likelihoods.append(try (((centered * -1 + 0.5) / p.scales).gaussianCDF() - ((centered * -1 - 0.5) / p.scales).gaussianCDF())
                 .lowerBounded(1e-9))
-            decoded.append(try refined(i, yHat, hyper: hyper, decoded: decoded))
+            decoded.append(try refined(i, yHat, condition: condition, decoded: decoded))
             (means, scales) = (means + [p.means], scales + [p.scales])
         }
         return EntropyOutputs(yHat: try Tensor.concatenate(decoded, axis: 1), likelihoods: try Tensor.concatenate(likelihoods, axis: 1),
@@ -160,7 +169,7 @@ final class ChannelWise: LearnedEntropyModelComponent {
                       coding: CodingContext) throws -> EntropyOutputs {
         guard let coder else { throw PluginError(.invalidArgument, "lic.entropy.channelwise: coding before prepare_coding") }
         try CodingHelpers.requireStateless(quantizer, context: context, model: "lic.entropy.channelwise", stage: "entropy")
-        let hyper = try hyper(condition, latent: shape)
+        let condition = try checkedCondition(condition, latent: shape)
         let step = try CodingHelpers.step(of: quantizer, context: context)
         let encoder = try y.map { _ in try coding.openEncoder() }
         let decoder = y == nil ? try coding.openDecoder() : nil
@@ -188,7 +197,7 @@ final class ChannelWise: LearnedEntropyModelComponent {
             }
             var yHat: [Float] = []
             let anchors = spatialNets.isEmpty ? nil : Checkerboard.anchorBytes(sliceShape)
-            let p = try sliceParameters(i, hyper: hyper, decoded: decoded, shape: sliceShape) { first in
+            let p = try sliceParameters(i, condition: condition, decoded: decoded, shape: sliceShape) { first in
                 yHat = try codeElements(first, mask: anchors)
                 return try Tensor.values(yHat, shape: sliceShape, host: host)
             }
@@ -199,7 +208,7 @@ final class ChannelWise: LearnedEntropyModelComponent {
                 yHat = try codeElements(p, mask: nil)
             }
             let slice = try Tensor.values(yHat, shape: sliceShape, host: host)
-            decoded.append(try refined(i, slice, hyper: hyper, decoded: decoded))
+            decoded.append(try refined(i, slice, condition: condition, decoded: decoded))
             (means, scales) = (means + [p.means], scales + [p.scales])
         }
         return EntropyOutputs(yHat: try Tensor.concatenate(decoded, axis: 1), means: try Tensor.concatenate(means, axis: 1),

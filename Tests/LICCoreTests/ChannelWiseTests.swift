@@ -119,4 +119,43 @@ import Testing
         #expect(error?.message.contains("groups \"\(groups)\"") == true && error?.message.contains(message) == true,
                 "\(String(describing: error))")
     }
+
+    /// network = "elic" at Elic2022Official's sizes (N = 192, M = 320) builds CompressAI's layers: the channel
+    /// context of slice k over all earlier slices, and the parameter aggregation widths of sequential_channel_ramp
+    /// (read from CompressAI 1.2.8: [416, 384, 384, 32], [448, 384, 384, 32], [512, 384, 384, 64], [640, 469, 384, 128],
+    /// [1152, 896, 640, 384]).
+    @Test func elicNetworksHaveCompressAIsShapes() throws {
+        let text = try String(contentsOfFile: TestSupport.packageRoot + "/examples/pipelines/elic2022-official.toml", encoding: .utf8)
+        let codec = try Codec(descriptor: PipelineDescriptor.parse(text, source: "elic2022-official.toml", baseDirectory: nil))
+        let widths = (0..<5).map { k in
+            [codec.store.parameter("entropy/param_aggregation.\(k).0.weight")?.shape[1]]
+                + [0, 2, 4].map { codec.store.parameter("entropy/param_aggregation.\(k).\($0).weight")?.shape[0] }
+        }
+        #expect(widths == [[416, 384, 384, 32], [448, 384, 384, 32], [512, 384, 384, 64], [640, 469, 384, 128], [1152, 896, 640, 384]])
+        #expect(codec.store.parameter("entropy/channel_context.0.0.weight") == nil)
+        #expect((1..<5).map { codec.store.parameter("entropy/channel_context.\($0).0.weight")?.shape[1] } == [16, 32, 64, 128])
+        #expect(codec.store.parameter("entropy/channel_context.4.4.weight")?.shape == [384, 128, 5, 5])
+        #expect(codec.store.parameter("entropy/cc_mean_transforms.0.0.weight") == nil)
+    }
+
+    @Test(arguments: [
+        ("network = \"elic\"\nhyper_channels = 16", "needs checkerboard = true and lrp = false"),
+        ("network = \"minnen\"\nhyper_channels = 16", "reads the mean-scale hyper output of 2 x latent = 48 channels"),
+    ])
+    func slicesNetworksRefuseWhatTheyCannotRead(_ extra: String, _ message: String) throws {
+        let text = try Self.text(groups: "4,8,12", m: 24).replacingOccurrences(of: "groups = \"4,8,12\"", with: "groups = \"4,8,12\"\n" + extra)
+        let error = #expect(throws: LICError.self) {
+            try Codec(descriptor: PipelineDescriptor.parse(text, source: "channelwise.toml", baseDirectory: nil))
+        }
+        #expect(error?.message.contains(message) == true, "\(String(describing: error))")
+    }
+
+    /// A hyper synthesis whose output does not have hyper_channels channels is refused, naming the shape.
+    @Test func elicNetworksRefuseAConditionOfOtherChannels() throws {
+        let text = try LearnedCodecTests.tinyText("elic2022-official", n: 8, m: 12)
+            .replacingOccurrences(of: "role = \"hyper-synthesis\"", with: "role = \"hyper-synthesis\"\nhyper_output = 20")
+        let codec = try Codec(descriptor: PipelineDescriptor.parse(text, source: "elic2022-official.toml", baseDirectory: nil))
+        let error = #expect(throws: LICError.self) { try codec.encode(try TestSupport.syntheticImage(width: 64, height: 64, channels: 3)) }
+        #expect(error?.message.contains("needs the hyper synthesis output [B, 24, H, W]") == true, "\(String(describing: error))")
+    }
 }

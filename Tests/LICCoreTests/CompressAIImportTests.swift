@@ -10,7 +10,8 @@ import Testing
 /// LIC's entropy coder.
 @Suite struct CompressAIImportTests {
     static let fixtures = TestSupport.packageRoot + "/Tests/LICCoreTests/Fixtures/compressai/"
-    static let architectures = ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018", "cheng2020-anchor-checkerboard"]
+    static let architectures = ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018", "cheng2020-anchor-checkerboard",
+                                 "elic2022-official"]
 
     @Test(arguments: architectures)
     func pluginPipelineReproducesCompressAIsForwardPass(_ arch: String) throws {

@@ -19,12 +19,12 @@ import Testing
         ("bmshj2018-factorized", ""), ("bmshj2018-hyperprior", ""), ("mbt2018-mean", ""), ("mbt2018-checkerboard", ""),
         ("mbt2018-mean", "\n[quantizer]\nplugin = \"lic.quantizer.tcq\"\nstates = 8\n"),  // trellis-coded
         ("channelwise-power", ""), ("mbt2018", ""), ("cheng2020-anchor-checkerboard", ""),
-        ("channelwise-elic", ""), ("elic2022", ""),
+        ("channelwise-elic", ""), ("elic2022", ""), ("elic2022-official", ""),
     ]
 
     /// Every learned pipeline, untrained and small: the coding paths (factorized tables, Gaussian scales, checkerboard
     /// contexts, trellis level sets, channel-wise slices with LRP, autoregressive wavefronts) under both instruction sets.
-    @Test(arguments: 0..<10)
+    @Test(arguments: CrossMachineTests.pipelines.indices)
     func filesDecodeUnderAnotherInstructionSetAndThreadCount(_ index: Int) throws {
         let (name, quantizer) = Self.pipelines[index]
         let text = try LearnedCodecTests.tinyText(name, n: 16, m: 24) + quantizer

@@ -19,12 +19,14 @@ import Testing
             .replacingOccurrences(of: "latent = 192", with: "latent = \(m)")
             .replacingOccurrences(of: "channels = 192", with: "channels = \(m)")
             .replacingOccurrences(of: "groups = \"elic\"", with: "groups = \"\(m / 6),\(m / 6),\(m - 2 * (m / 6))\"")
+            .replacingOccurrences(of: "groups = \"16,16,32,64,192\"", with: "groups = \"\(m / 6),\(m / 6),\(m - 2 * (m / 6))\"")
+            .replacingOccurrences(of: "hyper_channels = 384", with: "hyper_channels = \(2 * m)")
             .replacingOccurrences(of: "latent = 320", with: "latent = \(m)")
             .replacingOccurrences(of: "hyper_output = 640", with: "hyper_output = \(2 * m)")
     }
 
     @Test(arguments: ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018-checkerboard", "channelwise-power", "mbt2018",
-                      "cheng2020-anchor-checkerboard", "channelwise-elic", "elic2022"])
+                      "cheng2020-anchor-checkerboard", "channelwise-elic", "elic2022", "elic2022-official"])
     func codesAndDecodesExactly(_ name: String) throws {
         let model = try Self.tiny(name)
         let image = try TestSupport.syntheticImage(width: 70, height: 37, channels: 3)
@@ -57,7 +59,7 @@ import Testing
     }
 
     @Test(arguments: ["mbt2018-mean", "mbt2018-checkerboard", "channelwise-power", "mbt2018", "cheng2020-anchor-checkerboard",
-                      "channelwise-elic", "elic2022"])
+                      "channelwise-elic", "elic2022", "elic2022-official"])
     func trainingStepsLowerTheLoss(_ name: String) throws {
         let model = try Self.tiny(name)
         let x = try Tensor.uniformNoise(shape: [2, 3, 64, 64], seed: 3, low: 0, high: 1)

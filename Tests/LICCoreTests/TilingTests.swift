@@ -29,7 +29,8 @@ import Testing
 
     /// Tiles of 64 image pixels on a 200 x 150 image (padded to 256 x 192):
     /// 12 analysis tiles of 4 x 4 latents, 12 synthesis tiles.
-    @Test(arguments: ["mbt2018-mean", "mbt2018-mean-vr", "channelwise-power", "cheng2020-anchor-checkerboard", "elic2022"])
+    @Test(arguments: ["mbt2018-mean", "mbt2018-mean-vr", "channelwise-power", "cheng2020-anchor-checkerboard", "elic2022",
+                      "elic2022-official"])
     func tiledCodingMatchesTheWholeImage(_ name: String) throws {
         let codec = try LearnedCodecTests.tiny(name)
         let image = try TestSupport.syntheticImage(width: 200, height: 150, channels: 3, seed: 4)

@@ -9,7 +9,11 @@
 #   REGULARIZER: correlation (mbt2018-mean), conditional-entropy
 #                (mbt2018-mean), cca (channel-wise, power-1.7 groups)
 #   STEPS (default 4000) and LAMBDAS (default "0.0018 0.0067 0.025")
-#   TRAIN_DIR (default ../shared/data/train), BATCH (8), CROP (128)
+#   TRAIN_DIR (default ../shared/data/train), BATCH (8), CROP (128),
+#   LIC_THREADS (engine threads per process; two ablations side by side with
+#   LIC_THREADS=1 use 2 cores better than one with 2 threads), LIC (a lic
+#   binary with its plugins beside it; default: a release build of this
+#   checkout - give a copy when you keep building while it runs)
 # Resumable: a finished model is kept; one cut off resumes (its time then
 # does not count towards seconds per step). --seed varies crops, flips and
 # quantization noise; the weights start from the descriptors' seeds.
@@ -25,8 +29,11 @@ case $regularizer in
     cca) baseline=channelwise-power regularized=channelwise-power-cca ;;
     *) echo "usage: $0 correlation|conditional-entropy|cca KODAK OUT [STEPS] [LAMBDAS]" >&2; exit 2 ;;
 esac
-(cd "$root" && swift build -c release >/dev/null)
-lic=$root/.build/release/lic
+lic=${LIC:-}
+if [ -z "$lic" ]; then
+    (cd "$root" && swift build -c release >/dev/null)
+    lic=$root/.build/release/lic
+fi
 mkdir -p "$out"
 run() {  # run NAME PIPELINE SEED LAMBDA
     local dir=$out/$1
