@@ -31,7 +31,9 @@ checkerboard mask applied to the weight), latent_codec.yK.entropy_parameters.J
 CompressAI's reparametrized form (LIC applies the same reparametrization).
 Buffers CompressAI derives for its own coder (_quantized_cdf, _offset,
 _cdf_length, scale_table) and reparametrization constants are not copied:
-LIC builds its own coding tables. Needs torch, compressai and safetensors (pip)."""
+LIC builds its own coding tables. Needs torch, compressai (1.2.8 is the version
+the fixtures and parity runs use) and safetensors from pip:
+    pip install -r tools/requirements-compressai.txt"""
 import argparse
 import os
 import re
@@ -152,10 +154,11 @@ def main():
     parser.add_argument("--out", required=True, help="the model directory to write")
     args = parser.parse_args()
     try:
+        import safetensors  # noqa: F401  (write_model needs it; say so before the work)
         import torch
         architecture = model_class(args.arch)
     except ImportError as error:
-        sys.exit(f"compressai_to_lic: needs torch, compressai and safetensors: {error}")
+        sys.exit(f"compressai_to_lic: needs torch, compressai and safetensors (pip install -r tools/requirements-compressai.txt): {error}")
     checkpoint = torch.load(args.checkpoint, map_location="cpu")
     state = checkpoint.get("state_dict", checkpoint)
     # Checkpoints saved from DataParallel prefix every key with "module.".

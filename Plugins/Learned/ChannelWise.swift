@@ -92,10 +92,11 @@ final class ChannelWise: LearnedEntropyModelComponent {
         return condition
     }
 
-    /// Slice i's (means, scales) from the condition and the refined slices
-    /// decoded so far; with `checkerboard`, also from the spatial context of
-    /// its decoded anchors (`anchors` nil: the anchors' own pass, zeros).
-    func parameters(_ i: Int, condition: Tensor, decoded: [Tensor], anchors: Tensor? = nil,
+    /// Slice i's (means, scales) from the condition and its context from the
+    /// refined slices decoded so far (`sliceContext`); with `checkerboard`,
+    /// also from the spatial context of its decoded anchors (`anchors` nil:
+    /// the anchors' own pass, zeros).
+    func parameters(_ i: Int, condition: Tensor, sliceContext: [Tensor], anchors: Tensor? = nil,
                     shape: [Int]) throws -> (means: Tensor, scales: Tensor) {
         var spatial: Tensor?
         if !spatialNets.isEmpty {
@@ -103,7 +104,7 @@ final class ChannelWise: LearnedEntropyModelComponent {
             spatial = try anchors.map { try spatialNets[i].apply($0) * nonAnchors }
                 ?? Tensor.zeros([shape[0], 2 * sizes[i], shape[2], shape[3]], host: host)
         }
-        let p = try networks.parameters(i, condition: condition, support: Array(decoded.prefix(min(i, maxSupport))), spatial: spatial)
+        let p = try networks.parameters(i, condition: condition, context: sliceContext, spatial: spatial)
         return (p.means, try p.scales.lowerBounded(scaleBound))
     }
 
@@ -112,10 +113,12 @@ final class ChannelWise: LearnedEntropyModelComponent {
     /// gives the slice's y_hat (valid at the anchors) from the first pass's means.
     func sliceParameters(_ i: Int, condition: Tensor, decoded: [Tensor], shape: [Int],
                          anchorsHat: ((means: Tensor, scales: Tensor)) throws -> Tensor) throws -> (means: Tensor, scales: Tensor) {
-        let first = try parameters(i, condition: condition, decoded: decoded, shape: shape)
+        // Computed once for both passes (ELIC's channel context is most of the work).
+        let sliceContext = try networks.sliceContext(i, support: Array(decoded.prefix(min(i, maxSupport))))
+        let first = try parameters(i, condition: condition, sliceContext: sliceContext, shape: shape)
         guard !spatialNets.isEmpty else { return first }
         let mask = try Checkerboard.anchorMask(shape, host: host)
-        let second = try parameters(i, condition: condition, decoded: decoded, anchors: try anchorsHat(first) * mask, shape: shape)
+        let second = try parameters(i, condition: condition, sliceContext: sliceContext, anchors: try anchorsHat(first) * mask, shape: shape)
         let other = try mask * -1 + 1
         return (try first.means * mask + second.means * other, try first.scales * mask + second.scales * other)
     }

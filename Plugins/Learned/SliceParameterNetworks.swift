@@ -9,7 +9,10 @@ import LICPluginKit
 protocol SliceParameterNetworks {
     /// The hyper synthesis output's channels the networks were built for.
     var conditionChannels: Int { get }
-    func parameters(_ i: Int, condition: Tensor, support: [Tensor], spatial: Tensor?) throws -> (means: Tensor, scales: Tensor)
+    /// What slice i's parameters read of its support (the decoded slices it sees): computed once per slice, shared by
+    /// a checkerboard's two passes.
+    func sliceContext(_ i: Int, support: [Tensor]) throws -> [Tensor]
+    func parameters(_ i: Int, condition: Tensor, context: [Tensor], spatial: Tensor?) throws -> (means: Tensor, scales: Tensor)
     func refined(_ i: Int, _ yHat: Tensor, condition: Tensor, support: [Tensor]) throws -> Tensor
 }
 
@@ -40,9 +43,11 @@ struct MinnenSliceNetworks: SliceParameterNetworks {
         (try condition.sliced(axis: 1, start: 0, length: latent), try condition.sliced(axis: 1, start: latent, length: latent))
     }
 
-    func parameters(_ i: Int, condition: Tensor, support: [Tensor], spatial: Tensor?) throws -> (means: Tensor, scales: Tensor) {
+    func sliceContext(_ i: Int, support: [Tensor]) throws -> [Tensor] { support }
+
+    func parameters(_ i: Int, condition: Tensor, context: [Tensor], spatial: Tensor?) throws -> (means: Tensor, scales: Tensor) {
         let hyper = try halves(condition)
-        let rest = support + (spatial.map { [$0] } ?? [])
+        let rest = context + (spatial.map { [$0] } ?? [])
         return (try meanNets[i].apply(joined(hyper.means, rest)), try scaleNets[i].apply(joined(hyper.scales, rest)))
     }
 
@@ -104,10 +109,13 @@ struct ElicSliceNetworks: SliceParameterNetworks {
         return y
     }
 
-    func parameters(_ i: Int, condition: Tensor, support: [Tensor], spatial: Tensor?) throws -> (means: Tensor, scales: Tensor) {
-        var inputs = spatial.map { [$0] } ?? []
-        if !channelContext[i].isEmpty { inputs.append(try sequential(channelContext[i], joined(support[0], Array(support.dropFirst())))) }
-        inputs.append(condition)
+    /// The channel context (none for a slice that sees no earlier slice).
+    func sliceContext(_ i: Int, support: [Tensor]) throws -> [Tensor] {
+        channelContext[i].isEmpty ? [] : [try sequential(channelContext[i], joined(support[0], Array(support.dropFirst())))]
+    }
+
+    func parameters(_ i: Int, condition: Tensor, context: [Tensor], spatial: Tensor?) throws -> (means: Tensor, scales: Tensor) {
+        let inputs = (spatial.map { [$0] } ?? []) + context + [condition]
         let out = try sequential(aggregation[i], joined(inputs[0], Array(inputs.dropFirst())))
         return (try out.sliced(axis: 1, start: sizes[i], length: sizes[i]), try out.sliced(axis: 1, start: 0, length: sizes[i]))
     }

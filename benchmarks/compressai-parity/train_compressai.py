@@ -3,7 +3,8 @@ that the parity check imports weights LIC has never seen: random 128-pixel
 crops of the training PNGs, batch 8, Adam (lr 1e-3 main, 1e-3 auxiliary),
 loss lambda * 255^2 * MSE + bpp, as CompressAI's examples/train.py.
 Usage: python3 train_compressai.py ARCH N M DATA_DIR MINUTES OUT.pth
-ARCH: mbt2018-mean, mbt2018 or cheng2020-anchor-checkerboard (N = M)."""
+ARCH: one tools/compressai_to_lic.py imports (mbt2018-mean, mbt2018,
+cheng2020-anchor-checkerboard (N = M), elic2022-official (M > 128), ...)."""
 import glob
 import math
 import os
@@ -15,13 +16,13 @@ try:
     import numpy as np
     import torch
     from PIL import Image
-    from compressai.models import Cheng2020AnchorCheckerboard, JointAutoregressiveHierarchicalPriors, MeanScaleHyperprior
+    import compressai  # noqa: F401
 except ImportError as error:
     sys.exit(f"train_compressai.py needs torch, compressai, numpy and Pillow ({error})")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from compressai_to_lic import ARCHITECTURES, model_class  # noqa: E402  (one place that builds CompressAI's models)
 
-ARCHS = {"mbt2018-mean": lambda n, m: MeanScaleHyperprior(n, m),
-         "mbt2018": lambda n, m: JointAutoregressiveHierarchicalPriors(n, m),
-         "cheng2020-anchor-checkerboard": lambda n, m: Cheng2020AnchorCheckerboard(n)}
+ARCHS = {arch: model_class(arch) for arch in ARCHITECTURES}
 LAMBDA = 0.0067
 CROP, BATCH = 128, 8
 
