@@ -11,10 +11,11 @@
 #   TARGET: container toml png decode-classical decode-bmshj2018-factorized
 #           decode-bmshj2018-hyperprior decode-mbt2018-mean
 #           decode-mbt2018-checkerboard decode-mbt2018-mean-tcq
-#           decode-channelwise-power, or "list"
+#           decode-channelwise-power decode-mbt2018
+#           decode-cheng2020-anchor-checkerboard decode-elic2022-official, or "list"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-targets="container toml png decode-classical decode-bmshj2018-factorized decode-bmshj2018-hyperprior decode-mbt2018-mean decode-mbt2018-checkerboard decode-mbt2018-mean-tcq decode-channelwise-power"
+targets="container toml png decode-classical decode-bmshj2018-factorized decode-bmshj2018-hyperprior decode-mbt2018-mean decode-mbt2018-checkerboard decode-mbt2018-mean-tcq decode-channelwise-power decode-mbt2018 decode-cheng2020-anchor-checkerboard decode-elic2022-official"
 if [[ "${1:-}" == list ]]; then echo "$targets"; exit 0; fi
 if [[ $# -lt 2 ]] || ! [[ " $targets " == *" $1 "* ]] || ! [[ "$2" =~ ^[0-9]+$ ]]; then
     echo "usage: fuzz/run.sh TARGET SECONDS [libFuzzer options...]; TARGET one of: $targets" >&2

@@ -15,6 +15,7 @@ let harnesses = [
     "fuzz-container", "fuzz-toml", "fuzz-png",
     "fuzz-decode-classical", "fuzz-decode-factorized", "fuzz-decode-hyperprior",
     "fuzz-decode-mean", "fuzz-decode-checkerboard", "fuzz-decode-mean-tcq", "fuzz-decode-channelwise-power",
+    "fuzz-decode-mbt2018", "fuzz-decode-cheng2020-anchor-checkerboard", "fuzz-decode-elic2022-official",
 ]
 
 /// The built-in plugins, so that they are built (instrumented) beside the

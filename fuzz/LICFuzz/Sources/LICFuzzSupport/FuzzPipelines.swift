@@ -18,6 +18,12 @@ public enum FuzzPipeline: String, CaseIterable, Sendable {
     case meanTCQ = "mbt2018-mean-tcq"
     /// The channel-wise context model (power 1.7 groups, LRP).
     case channelwise = "channelwise-power"
+    /// The spatial autoregressive context model (decoded in wavefronts).
+    case autoregressive = "mbt2018"
+    /// Residual-block transforms with GDN and CompressAI's checkerboard entropy-parameter network.
+    case cheng2020 = "cheng2020-anchor-checkerboard"
+    /// ELIC's transforms and Elic2022Official's space-channel context (three uneven groups at this size).
+    case elic = "elic2022-official"
 
     /// The toolkit's root: LIC_ROOT, or where fuzz/LICFuzz was built from.
     public static var root: String {
@@ -46,6 +52,9 @@ public enum FuzzPipeline: String, CaseIterable, Sendable {
             .replacingOccurrences(of: "channels = 128", with: "channels = 8")
             .replacingOccurrences(of: "latent = 192", with: "latent = 12")
             .replacingOccurrences(of: "channels = 192", with: "channels = 12")
+            .replacingOccurrences(of: "latent = 320", with: "latent = 12")
+            .replacingOccurrences(of: "groups = \"16,16,32,64,192\"", with: "groups = \"2,2,8\"")
+            .replacingOccurrences(of: "hyper_channels = 384", with: "hyper_channels = 24")
     }
 
     public func makeCodec() throws -> Codec {
