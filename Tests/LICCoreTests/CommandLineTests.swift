@@ -22,6 +22,18 @@ import Testing
         #expect(outcome.stderr.contains(fragment), "stderr: \(outcome.stderr)", sourceLocation: sourceLocation)
     }
 
+    /// Without --psnr or --reconstruction the encoder skips the reconstruction (no PSNR printed); the bytes are the same.
+    @Test func encodeReportsThePSNROnlyWhenItReconstructs() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let input = try writePNG(try TestSupport.syntheticImage(width: 40, height: 30, channels: 3), in: directory)
+        let plain = try TestSupport.run(lic, ["encode", input, "-o", directory + "/a.lic"])
+        let measured = try TestSupport.run(lic, ["encode", input, "-o", directory + "/b.lic", "--psnr"])
+        #expect(plain.status == 0 && measured.status == 0, "\(plain.stderr) \(measured.stderr)")
+        #expect(plain.stdout.contains("bpp") && !plain.stdout.contains("PSNR"), "\(plain.stdout)")
+        #expect(measured.stdout.contains("PSNR"), "\(measured.stdout)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/a.lic")) == Data(contentsOf: URL(fileURLWithPath: directory + "/b.lic")))
+    }
+
     @Test(arguments: [(1, 1, 1), (13, 7, 3), (31, 9, 4)])
     func encodeDecodeRoundTripsOddSizes(size: (Int, Int, Int)) throws {
         let directory = try TestSupport.temporaryDirectory()

@@ -42,7 +42,7 @@ def compressai_side(net, path):
 
 def lic_side(lic, model, path, directory):
     target = os.path.join(directory, "image.lic")
-    line = subprocess.run([lic, "encode", "--model", model, path, "-o", target], check=True, capture_output=True, text=True).stdout
+    line = subprocess.run([lic, "encode", "--model", model, path, "-o", target, "--psnr"], check=True, capture_output=True, text=True).stdout
     return os.path.getsize(target), float(re.search(r"PSNR ([0-9.]+) dB", line).group(1))
 
 
