@@ -12,6 +12,10 @@ struct TrainingRunOptions: ParsableArguments {
     @Option(help: "Stop after this many seconds of training.") var timeBudget: Double?
     @Option(help: "Crops per batch.") var batch = 8
     @Option(help: "Crop size in pixels (a multiple of the model's alignment, 64 for hyperpriors).") var crop = 128
+    @Option(help: ArgumentHelp("Down-scale each crop by a factor drawn uniformly from MIN:MAX (or one factor), 0 < MIN <= MAX <= 1, by area averaging.",
+                               discussion: "Shows large training photos at the scale of smaller ones (Kodak's 768x512 from 1276x850 photos: about 0.6); 1 (the default) crops the pixels as they are.",
+                               valueName: "MIN:MAX"))
+    var downscale = "1"
     @Option(help: "Clip the gradient norm to this (0: no clipping).") var clip = 1.0
     @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR, cosine:STEPS:MIN_FACTOR or cosine-time:SECONDS:MIN_FACTOR (over seconds of training: anneals by a deadline), optionally ',warmup:N'.")
     var schedule = "constant"
@@ -28,10 +32,20 @@ struct TrainingRunOptions: ParsableArguments {
         (configuration.steps, configuration.timeBudget) = (steps, timeBudget)
         (configuration.batch, configuration.crop, configuration.learningRate) = (batch, crop, learningRate)
         configuration.clip = clip > 0 ? clip : nil
+        configuration.downscale = try Self.scales(parsing: downscale)
         configuration.schedule = try LearningRateSchedule(parsing: schedule)
         (configuration.logEvery, configuration.checkpointEvery) = (max(1, logEvery), max(1, checkpointEvery))
         (configuration.resume, configuration.seed, configuration.validation) = (resume, seed, validate)
         return configuration
+    }
+
+    /// "F" or "MIN:MAX", factors in (0, 1].
+    static func scales(parsing text: String) throws -> ClosedRange<Double> {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard (1...2).contains(parts.count), let low = parts.first!, let high = parts.last!, low > 0, low <= high, high <= 1 else {
+            throw ValidationError("--downscale '\(text)': give a factor or MIN:MAX with 0 < MIN <= MAX <= 1 (e.g. 0.5:1)")
+        }
+        return low...high
     }
 
     func run(_ configuration: Trainer.Configuration, verb: String) throws {

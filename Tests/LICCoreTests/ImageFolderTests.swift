@@ -154,6 +154,65 @@ private func crop(_ values: [Float], index b: Int, size: Int) -> [[[Int]]] {
         #expect(Set(runs.map { $0.map(\.bitPattern) }).count == runs.count)
     }
 
+    @Test func downScaledCropsAverageTheSquaresTheyCover() throws {
+        let folder = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // Exactly the window of a factor 1/2: the crop starts at (0, 0), only the flip varies.
+        try write(["0.png": makeImage(width: 16, height: 16, channels: 3, seed: 4)], to: folder)
+        let images = try ImageFolder(path: folder)
+        let side = 8, plane = 64
+        var orientations = Set<Bool>()
+        for step in 0..<12 {
+            let values = try images.batch(size: 1, crop: side, scales: 0.5...0.5, seed: 2, step: step).values
+            func expected(_ flip: Bool) -> [Float] {
+                var out = [Float](repeating: 0, count: 3 * plane)
+                for c in 0..<3 {
+                    for i in 0..<side {
+                        for j in 0..<side {
+                            let x = 2 * (flip ? side - 1 - j : j)
+                            var sum: Float = 0
+                            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                                sum += Float(sample(x + dx, 2 * i + dy, c, seed: 4)) / 255
+                            }
+                            out[c * plane + i * side + j] = sum / 4
+                        }
+                    }
+                }
+                return out
+            }
+            let flipped = zip(values, expected(true)).allSatisfy { abs($0 - $1) < 1e-6 }
+            let straight = zip(values, expected(false)).allSatisfy { abs($0 - $1) < 1e-6 }
+            #expect(flipped != straight, "step \(step): the crop is neither the 2x2 means nor their mirror")
+            orientations.insert(flipped)
+        }
+        #expect(orientations.count == 2)
+    }
+
+    @Test func downScalingKeepsFlatImagesFlatAndStaysInTheImage() throws {
+        let folder = try makeFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let flat = try Image(width: 90, height: 70, channels: 3, pixels: [UInt8](repeating: 200, count: 90 * 70 * 3))
+        try write(["0.png": flat], to: folder)
+        let images = try ImageFolder(path: folder)
+        // Fractional factors: partial pixel weights must still sum to one.
+        for step in 0..<8 {
+            let values = try images.batch(size: 3, crop: 32, scales: 0.37...0.93, seed: 9, step: step).values
+            #expect(values.allSatisfy { abs($0 - 200 / 255) < 1e-5 })
+        }
+        // The same seed and step give the same crops; a factor draw changes them.
+        let varied = try ImageFolder(path: { () throws -> String in
+            let other = try makeFolder()
+            try write(["0.png": makeImage(width: 90, height: 70, channels: 3, seed: 5)], to: other)
+            return other
+        }())
+        defer { try? FileManager.default.removeItem(atPath: varied.path) }
+        let first = try varied.batch(size: 2, crop: 32, scales: 0.5...1, seed: 1, step: 3).values
+        #expect(try varied.batch(size: 2, crop: 32, scales: 0.5...1, seed: 1, step: 3).values == first)
+        #expect(try varied.batch(size: 2, crop: 32, seed: 1, step: 3).values != first)
+        #expect(throws: LICError.self) { try varied.batch(size: 2, crop: 32, scales: 0...1, seed: 1, step: 3) }
+        #expect(throws: LICError.self) { try varied.batch(size: 2, crop: 32, scales: 0.5...1.5, seed: 1, step: 3) }
+    }
+
     @Test func bothOrientationsOccur() throws {
         let folder = try makeFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

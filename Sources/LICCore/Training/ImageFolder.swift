@@ -87,13 +87,24 @@ public final class ImageFolder: Sendable {
     /// at the crop's top-left (before flipping) and its last column / row is
     /// repeated to fill the rest.
     ///
-    /// The result depends only on the images, `size`, `crop`, `seed` and
-    /// `step`: the same arguments always give the same batch, whatever was
+    /// With `scales` other than 1...1 each crop is also down-scaled: a factor
+    /// s drawn uniformly from `scales` (0 < s <= 1), a source window of
+    /// ceil(crop / s) pixels placed as above, and each output pixel the area
+    /// average (box filter) of the source square of side 1/s it covers - the
+    /// training photos seen at the scale of smaller photos, such as Kodak's,
+    /// without aliasing. 1...1 gives exactly the pixels (no filtering).
+    ///
+    /// The result depends only on the images, `size`, `crop`, `scales`, `seed`
+    /// and `step`: the same arguments always give the same batch, whatever was
     /// drawn before, and crop `b` of a batch is the same for any `size > b`.
-    /// Throws if `size` or `crop` is below 1 or the batch is too large to allocate.
-    public func batch(size: Int, crop: Int, seed: UInt64, step: Int) throws -> Tensor {
+    /// Throws if `size` or `crop` is below 1, a scale is outside (0, 1], or the
+    /// batch is too large to allocate.
+    public func batch(size: Int, crop: Int, scales: ClosedRange<Double> = 1...1, seed: UInt64, step: Int) throws -> Tensor {
         guard size >= 1 else { throw LICError("batch size must be at least 1, got \(size)") }
         guard crop >= 1 else { throw LICError("crop size must be at least 1, got \(crop)") }
+        guard scales.lowerBound > 0, scales.upperBound <= 1 else {
+            throw LICError("down-scaling factors must lie in (0, 1], got \(scales.lowerBound)...\(scales.upperBound)")
+        }
         let tensor: Tensor
         do {
             tensor = try Tensor(zeros: [size, 3, crop, crop])
@@ -110,9 +121,19 @@ public final class ImageFolder: Sendable {
                 // Four draws per crop, at fixed counters: crop b never depends on crops before it.
                 var random = CropRandom(key: key, counter: UInt64(b) &* 4)
                 let image = images[random.below(images.count)]
-                let x0 = random.below(max(image.width - crop, 0) + 1)
-                let y0 = random.below(max(image.height - crop, 0) + 1)
+                // The scale has counters of its own, far from the four above: crops without it stay as they were.
+                var scaleRandom = CropRandom(key: key, counter: (1 << 40) &+ UInt64(b))
+                let factor = scales.lowerBound == scales.upperBound
+                    ? scales.lowerBound : scales.lowerBound + (scales.upperBound - scales.lowerBound) * scaleRandom.unit()
+                let window = factor == 1 ? crop : Int((Double(crop) / factor).rounded(.up))
+                let x0 = random.below(max(image.width - window, 0) + 1)
+                let y0 = random.below(max(image.height - window, 0) + 1)
                 let flip = random.below(2) == 1
+                if factor != 1 {
+                    let dst = out.baseAddress! + b * 3 * plane
+                    AreaResampling.crop(image, x0: x0, y0: y0, side: crop, factor: factor, flip: flip, scale: scale, into: dst)
+                    continue
+                }
                 for j in 0..<crop {
                     let column = flip ? crop - 1 - j : j
                     columns[j] = min(x0 + column, image.width - 1)
@@ -186,5 +207,10 @@ struct CropRandom {
     /// Uniform in `0..<bound` (bound >= 1), by multiply-high; the bias is below bound / 2^64.
     mutating func below(_ bound: Int) -> Int {
         Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+
+    /// Uniform in [0, 1), from the top 53 bits.
+    mutating func unit() -> Double {
+        Double(next() >> 11) * 0x1p-53
     }
 }

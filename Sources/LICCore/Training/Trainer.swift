@@ -19,6 +19,8 @@ public final class Trainer {
         public var timeBudget: Double?
         public var batch = 8
         public var crop = 128
+        /// Down-scaling factors drawn per crop (see ImageFolder.batch); 1...1: none.
+        public var downscale: ClosedRange<Double> = 1...1
         public var learningRate = 1e-4
         public var auxiliaryLearningRate = 1e-3
         public var clip: Double? = 1.0
@@ -117,6 +119,9 @@ public final class Trainer {
         guard configuration.lambda > 0, configuration.batch >= 1, configuration.crop >= 16 else {
             throw LICError("lic train: lambda must be positive, batch at least 1, crop at least 16")
         }
+        guard configuration.downscale.lowerBound > 0, configuration.downscale.upperBound <= 1 else {
+            throw LICError("lic train: --downscale factors must lie in (0, 1]")
+        }
         try configuration.schedule.validate()
         self.configuration = configuration
         images = try ImageFolder(path: configuration.data)
@@ -142,7 +147,7 @@ public final class Trainer {
             guard weightsStep == String(saved), auxiliary.metadata["train.step"] == String(saved) else {
                 throw LICError("\(output): the checkpoint files are from different steps (weights \(weightsStep ?? "?"), optimizer \(saved), auxiliary \(auxiliary.metadata["train.step"] ?? "?")); cannot resume safely")
             }
-            for (key, value) in Self.settings(configuration) where state.metadata[key] != value {
+            for (key, value) in Self.settings(configuration) where (state.metadata[key] ?? Self.settingDefaults[key]) != value {
                 throw LICError("\(output): resuming with \(key) = \(value), but the training used \(state.metadata[key] ?? "(unknown)")")
             }
             step = saved
@@ -202,8 +207,13 @@ public final class Trainer {
         ["train.lambda": c.rateLevels == nil ? "\(c.lambda)" : "variable", "train.lambdas": c.rateLevels?.text ?? "",
          "train.batch": "\(c.batch)", "train.crop": "\(c.crop)", "train.seed": "\(c.seed)",
          "train.lr": "\(c.learningRate)", "train.aux_lr": "\(c.auxiliaryLearningRate)", "train.clip": "\(c.clip ?? 0)",
-         "train.schedule": c.schedule.description]
+         "train.schedule": c.schedule.description, "train.downscale": downscaleText(c.downscale)]
     }
+
+    /// A setting's value in runs saved before the setting existed.
+    static let settingDefaults = ["train.downscale": downscaleText(1...1)]
+
+    static func downscaleText(_ scales: ClosedRange<Double>) -> String { "\(scales.lowerBound):\(scales.upperBound)" }
 
     /// The base model's descriptor with the quantizer sections replaced: a
     /// file's sections, or `[quantizer] plugin = ID`.
@@ -289,7 +299,7 @@ public final class Trainer {
 
     /// One optimizer step on batch `step`.
     func trainStep(elapsed: Double) throws -> StepRecord {
-        let x = try images.batch(size: configuration.batch, crop: configuration.crop, seed: configuration.seed, step: step)
+        let x = try images.batch(size: configuration.batch, crop: configuration.crop, scales: configuration.downscale, seed: configuration.seed, step: step)
         let rate = configuration.learningRate * configuration.schedule.factor(atStep: step, elapsed: elapsed)
         let seed = configuration.seed &+ UInt64(step)
         let level = level(atStep: step)
