@@ -320,6 +320,15 @@ private let transposedCases: [TransposedConvCase] = [
         try TransposedConvGeometry(batch: 1, inChannels: 32, outChannels: 16, inHeight: 6, inWidth: 7, kernel: 5, stride: 2,
                                    padding: 2, outputPadding: 1)
     },
+    // At 32 output channels and more each phase is a convolution of its own (PolyphaseDeconvolution.separatePhasesFrom).
+    TransposedConvCase(label: "5x5 stride 2 output padding 1, 8->32: a convolution per phase, batch 2") {
+        try TransposedConvGeometry(batch: 2, inChannels: 8, outChannels: 32, inHeight: 5, inWidth: 6, kernel: 5, stride: 2,
+                                   padding: 2, outputPadding: 1)
+    },
+    TransposedConvCase(label: "3x3 stride 2 output padding 1, 16->40: a convolution per phase (1x1 phases)") {
+        try TransposedConvGeometry(batch: 1, inChannels: 16, outChannels: 40, inHeight: 4, inWidth: 3, kernel: 3, stride: 2,
+                                   padding: 1, outputPadding: 1)
+    },
     TransposedConvCase(label: "blocked: 32->48 groups 2 stride 2") {
         try TransposedConvGeometry(batch: 2, inChannels: 32, outChannels: 48, inHeight: 5, inWidth: 5, kernel: 4, stride: 2,
                                    padding: 1, groups: 2)

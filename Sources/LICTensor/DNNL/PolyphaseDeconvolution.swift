@@ -1,9 +1,12 @@
-/// A stride-2 transposed convolution computed as a stride-1 convolution to
-/// four times the channels followed by a pixel shuffle (the polyphase form):
-/// output pixel (2m + py, 2l + px) only ever meets kernel taps of one parity
-/// per axis, so each of the four phases is an ordinary small convolution
-/// over the input around (m, l). The sums are the same products as the
-/// transposed convolution's (plus zero taps), in another order.
+/// A stride-2 transposed convolution computed as stride-1 convolutions and an
+/// interleave (the polyphase form): output pixel (2m + py, 2l + px) only ever
+/// meets kernel taps of one parity per axis, so each phase (py, px) is an
+/// ordinary small convolution over the input around (m, l) with only its own
+/// taps - for a 5x5 kernel 3x3, 3x2, 2x3 and 2x2, 25 taps in all, where one
+/// 3x3 convolution to four times the channels multiplies 36 (the zeros). Wide
+/// outputs run a convolution per phase; narrow ones (few MACs, so the input's
+/// reorder dominates) one convolution for all four. The sums are the same
+/// products as the transposed convolution's, in another order.
 ///
 /// Why: oneDNN 2.6 runs deconvolution as backward-data convolution, at about
 /// a third of its forward-convolution speed here (kodim01's largest synthesis
@@ -14,10 +17,34 @@
 /// padding k/2, output padding 1, one group); gradients still come from
 /// the transposed convolution's own backward passes (same function).
 struct PolyphaseDeconvolution {
+    /// One phase along one axis: kernel taps `taps[j]` (indices into the
+    /// transposed kernel) meet input offsets `first + j`.
+    struct AxisPhase {
+        let taps: [Int]
+        let first: Int
+        var last: Int { first + taps.count - 1 }
+    }
+
+    /// Phases computed by one convolution: its window covers every member's
+    /// input offsets (a member's taps sit at theirs, zeros elsewhere), and its
+    /// output channel co * phases.count + j is channel co of phase phases[j].
+    struct PhaseGroup {
+        let phases: [(py: Int, px: Int)]
+        let conv: ConvGeometry
+        let top: Int, left: Int
+    }
+
     let g: TransposedConvGeometry
-    /// The phase kernels reach `radius` input pixels each way.
-    let radius: Int
-    let conv: ConvGeometry
+    /// Phases 0 and 1 of each axis (the kernel is square, so rows and columns share them).
+    let axis: [AxisPhase]
+    let groups: [PhaseGroup]
+
+    /// Below this many output channels the four phases run as one convolution
+    /// to four times the channels (zeros included): kodim01's last synthesis
+    /// layer (128 -> 3) took 19 ms so and 33 ms as four convolutions, each
+    /// reordering the 50 MB input again; its 128 -> 128 layer took 120 ms so
+    /// and 55 ms as four.
+    static let separatePhasesFrom = 32
 
     init?(_ g: TransposedConvGeometry) {
         let k = g.kernelHeight, p = k / 2
@@ -25,58 +52,73 @@ struct PolyphaseDeconvolution {
               [g.padTop, g.padLeft, g.padBottom, g.padRight].allSatisfy({ $0 == p }),
               g.outputPaddingH == 1, g.outputPaddingW == 1 else { return nil }
         self.g = g
-        // Tap ky meets input offset d = (py + p - ky) / 2 for the phase py of its parity.
-        radius = (0..<k).flatMap { ky in (0...1).filter { ($0 + p - ky) % 2 == 0 }.map { abs(($0 + p - ky) / 2) } }.max() ?? 0
-        guard let conv = try? ConvGeometry(batch: g.batch, inChannels: g.inChannels, outChannels: 4 * g.outChannels,
-                                           inHeight: g.inHeight, inWidth: g.inWidth, kernel: 2 * radius + 1, padding: radius)
-        else { return nil }
-        self.conv = conv
+        // Output 2m + phase receives tap t from input m + d, d = (phase + p - t) / 2, for taps of the phase's parity.
+        let axis = (0...1).map { phase in
+            let offsets = (0..<k).filter { (phase + p - $0) % 2 == 0 }.map { (phase + p - $0) / 2 }.sorted()
+            return AxisPhase(taps: offsets.map { phase + p - 2 * $0 }, first: offsets[0])
+        }
+        self.axis = axis
+        let all = [(0, 0), (0, 1), (1, 0), (1, 1)].map { (py: $0.0, px: $0.1) }
+        let members = g.outChannels >= Self.separatePhasesFrom ? all.map { [$0] } : [all]
+        var groups: [PhaseGroup] = []
+        for phases in members {
+            let top = phases.map { axis[$0.py].first }.min()!, bottom = phases.map { axis[$0.py].last }.max()!
+            let left = phases.map { axis[$0.px].first }.min()!, right = phases.map { axis[$0.px].last }.max()!
+            guard top <= 0, left <= 0, bottom >= 0, right >= 0,
+                  let conv = try? ConvGeometry(
+                      batch: g.batch, inChannels: g.inChannels, outChannels: phases.count * g.outChannels,
+                      inHeight: g.inHeight, inWidth: g.inWidth, kernelHeight: bottom - top + 1, kernelWidth: right - left + 1,
+                      padTop: -top, padLeft: -left, padBottom: bottom, padRight: right),
+                  conv.outHeight == g.inHeight, conv.outWidth == g.inWidth
+            else { return nil }
+            groups.append(PhaseGroup(phases: phases, conv: conv, top: top, left: left))
+        }
+        self.groups = groups
     }
 
     /// dst [N, outC, 2H, 2W] = the transposed convolution of src with weights [inC, outC, k, k] and bias.
     func forward(src: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  dst: UnsafeMutablePointer<Float>) throws {
-        let (inC, outC, k, p, side) = (g.inChannels, g.outChannels, g.kernelHeight, g.kernelHeight / 2, 2 * radius + 1)
-        // Phase weights [4 outC, inC, side, side]: channel co * 4 + py * 2 + px (PixelShuffle's order).
-        let phaseWeights = try TensorStorage(count: conv.weightCount)
-        let w = phaseWeights.pointer
-        for co in 0..<outC {
-            for py in 0...1 {
-                for px in 0...1 {
-                    for dy in 0..<side {
-                        let ky = py + p - 2 * (dy - radius)
-                        guard ky >= 0, ky < k else { continue }
-                        for dx in 0..<side {
-                            let kx = px + p - 2 * (dx - radius)
-                            guard kx >= 0, kx < k else { continue }
-                            for ci in 0..<inC {
-                                w[(((co * 4 + py * 2 + px) * inC + ci) * side + dy) * side + dx] = weights[((ci * outC + co) * k + ky) * k + kx]
-                            }
+        let (inC, outC, k) = (g.inChannels, g.outChannels, g.kernelHeight)
+        let (h, width) = (g.inHeight, g.inWidth)
+        for group in groups {
+            let conv = group.conv
+            let count = group.phases.count
+            let (kh, kw) = (conv.kernelHeight, conv.kernelWidth)
+            // The group's weights [count * outC, inC, kh, kw] from the transposed kernel [inC, outC, k, k].
+            let groupWeights = try TensorStorage(count: conv.weightCount)
+            let w = groupWeights.pointer
+            for (j, phase) in group.phases.enumerated() {
+                let (rows, columns) = (axis[phase.py], axis[phase.px])
+                for co in 0..<outC {
+                    for ci in 0..<inC {
+                        let from = weights + (ci * outC + co) * k * k
+                        let to = w + ((co * count + j) * inC + ci) * kh * kw
+                        for (dy, ky) in rows.taps.enumerated() {
+                            let row = to + (rows.first + dy - group.top) * kw
+                            for (dx, kx) in columns.taps.enumerated() { row[columns.first + dx - group.left] = from[ky * k + kx] }
                         }
                     }
                 }
             }
-        }
-        let phaseBias = try bias.map { bias in
-            let b = try TensorStorage(uninitializedCount: 4 * outC)
-            for c in 0..<(4 * outC) { b.pointer[c] = bias[c / 4] }
-            return b
-        }
-        let phases = try TensorStorage(uninitializedCount: conv.outputCount)
-        try Convolution.forward(conv, src: src, weights: w, bias: phaseBias?.pointer, dst: phases.pointer)
-        // Pixel shuffle: dst[n, c, 2m + py, 2l + px] = phases[n, 4c + 2py + px, m, l].
-        let (h, width) = (g.inHeight, g.inWidth)
-        let source = phases.pointer
-        Parallel.forEachChunk(count: g.batch * outC, chunk: 1) { planes in
-            for plane in planes {
-                let out = dst + plane * 4 * h * width
-                for py in 0...1 {
-                    for px in 0...1 {
-                        let phase = source + (plane * 4 + py * 2 + px) * h * width
+            let groupBias = try bias.map { bias in
+                let b = try TensorStorage(uninitializedCount: count * outC)
+                for c in 0..<(count * outC) { b.pointer[c] = bias[c / count] }
+                return b
+            }
+            let output = try TensorStorage(uninitializedCount: conv.outputCount)
+            try Convolution.forward(conv, src: src, weights: w, bias: groupBias?.pointer, dst: output.pointer)
+            // Interleave: dst[n, c, 2m + py, 2l + px] = output[n, c * count + j, m, l] for phase j = (py, px).
+            let source = output.pointer
+            Parallel.forEachChunk(count: g.batch * outC, chunk: 1) { planes in
+                for plane in planes {
+                    let out = dst + plane * 4 * h * width
+                    for (j, phase) in group.phases.enumerated() {
+                        let from = source + (plane * count + j) * h * width
                         for m in 0..<h {
-                            let row = out + (2 * m + py) * 2 * width + px
-                            let from = phase + m * width
-                            for l in 0..<width { row[2 * l] = from[l] }
+                            let row = out + (2 * m + phase.py) * 2 * width + phase.px
+                            let line = from + m * width
+                            for l in 0..<width { row[2 * l] = line[l] }
                         }
                     }
                 }
