@@ -325,7 +325,9 @@ public final class Codec {
     /// DIR/coding-tables.bin (the coding tables stored with the weights, used
     /// instead of rebuilding them; they must match what the entropy models build).
     public static func load(directory: String) throws -> Codec {
-        let codec = try Codec(descriptor: PipelineDescriptor.load(path: directory + "/" + descriptorFile))
+        let descriptor = try PipelineDescriptor.load(path: directory + "/" + descriptorFile)
+        // The strict load below overwrites every parameter: no random initialization first.
+        let codec = try TensorOpsTable.$weightsFollow.withValue(true) { try Codec(descriptor: descriptor) }
         try codec.loadWeights(from: directory + "/" + weightsFile)
         let tablesPath = directory + "/" + CodingTableFile.name
         if let data = FileManager.default.contents(atPath: tablesPath) {

@@ -16,6 +16,10 @@ enum TensorOpsTable {
     /// weightless, so a component asking for a parameter is refused before
     /// anything is allocated (a small file cannot make the decoder build weights).
     @TaskLocal static var refusesParameters = false
+    /// Set while building a codec whose every parameter a weights file is
+    /// about to overwrite (Codec.load, which loads strictly): random
+    /// initializers then give zeros, skipping work that would be thrown away.
+    @TaskLocal static var weightsFollow = false
 
     static func handle(_ tensor: Tensor) -> OpaquePointer {
         OpaquePointer(Unmanaged.passRetained(tensor).toOpaque())
@@ -249,8 +253,8 @@ extension TensorOpsTable {
         switch initializer {
         case LIC_INIT_ZEROS: initial = .zeros
         case LIC_INIT_CONSTANT: initial = .constant(a)
-        case LIC_INIT_UNIFORM: initial = .uniform(low: a, high: b, seed: seed)
-        case LIC_INIT_KAIMING_UNIFORM: initial = .kaimingUniform(fanIn: Int(a), seed: seed)
+        case LIC_INIT_UNIFORM: initial = weightsFollow ? .zeros : .uniform(low: a, high: b, seed: seed)
+        case LIC_INIT_KAIMING_UNIFORM: initial = weightsFollow ? .zeros : .kaimingUniform(fanIn: Int(a), seed: seed)
         case LIC_INIT_VALUES:
             // Allocated (fallibly) as zeros, then filled from the plugin's values below.
             guard values != nil else { throw TensorError.invalidArgument("parameter: LIC_INIT_VALUES without values") }
