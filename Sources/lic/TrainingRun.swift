@@ -12,7 +12,7 @@ struct TrainingRunOptions: ParsableArguments {
     @Option(help: "Stop after this many seconds of training.") var timeBudget: Double?
     @Option(help: "Crops per batch.") var batch = 8
     @Option(help: "Crop size in pixels (a multiple of the model's alignment, 64 for hyperpriors).") var crop = 128
-    @Option(help: ArgumentHelp("Down-scale each crop by a factor drawn uniformly from MIN:MAX (or one factor), 0 < MIN <= MAX <= 1, by area averaging.",
+    @Option(help: ArgumentHelp("Down-scale each crop by a factor drawn uniformly from MIN:MAX (or one factor), 1/16 <= MIN <= MAX <= 1, by area averaging.",
                                discussion: "Shows large training photos at the scale of smaller ones (Kodak's 768x512 from 1276x850 photos: about 0.6); 1 (the default) crops the pixels as they are.",
                                valueName: "MIN:MAX"))
     var downscale = "1"
@@ -42,8 +42,9 @@ struct TrainingRunOptions: ParsableArguments {
     /// "F" or "MIN:MAX", factors in (0, 1].
     static func scales(parsing text: String) throws -> ClosedRange<Double> {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard (1...2).contains(parts.count), let low = parts.first!, let high = parts.last!, low > 0, low <= high, high <= 1 else {
-            throw ValidationError("--downscale '\(text)': give a factor or MIN:MAX with 0 < MIN <= MAX <= 1 (e.g. 0.5:1)")
+        guard (1...2).contains(parts.count), let low = parts.first!, let high = parts.last!,
+              low >= ImageFolder.smallestScale, low <= high, high <= 1 else {
+            throw ValidationError("--downscale '\(text)': give a factor or MIN:MAX with 1/16 <= MIN <= MAX <= 1 (e.g. 0.5:1)")
         }
         return low...high
     }

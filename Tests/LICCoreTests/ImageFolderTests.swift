@@ -210,6 +210,7 @@ private func crop(_ values: [Float], index b: Int, size: Int) -> [[[Int]]] {
         #expect(try varied.batch(size: 2, crop: 32, scales: 0.5...1, seed: 1, step: 3).values == first)
         #expect(try varied.batch(size: 2, crop: 32, seed: 1, step: 3).values != first)
         #expect(throws: LICError.self) { try varied.batch(size: 2, crop: 32, scales: 0...1, seed: 1, step: 3) }
+        #expect(throws: LICError.self) { try varied.batch(size: 2, crop: 32, scales: 0.01...1, seed: 1, step: 3) }
         #expect(throws: LICError.self) { try varied.batch(size: 2, crop: 32, scales: 0.5...1.5, seed: 1, step: 3) }
     }
 

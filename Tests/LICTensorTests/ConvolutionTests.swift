@@ -320,6 +320,11 @@ private let transposedCases: [TransposedConvCase] = [
         try TransposedConvGeometry(batch: 1, inChannels: 32, outChannels: 16, inHeight: 6, inWidth: 7, kernel: 5, stride: 2,
                                    padding: 2, outputPadding: 1)
     },
+    // A 1x1 kernel leaves odd outputs with the bias alone: not polyphase (it has no taps for them), oneDNN's deconvolution.
+    TransposedConvCase(label: "1x1 stride 2 output padding 1, 4->40") {
+        try TransposedConvGeometry(batch: 1, inChannels: 4, outChannels: 40, inHeight: 3, inWidth: 4, kernel: 1, stride: 2,
+                                   padding: 0, outputPadding: 1)
+    },
     // At 32 output channels and more each phase is a convolution of its own (PolyphaseDeconvolution.separatePhasesFrom).
     TransposedConvCase(label: "5x5 stride 2 output padding 1, 8->32: a convolution per phase, batch 2") {
         try TransposedConvGeometry(batch: 2, inChannels: 8, outChannels: 32, inHeight: 5, inWidth: 6, kernel: 5, stride: 2,

@@ -249,24 +249,26 @@ extension TensorOpsTable {
         // Mix the full name into the seed: two stages with the same layer index
         // (and the plugin's same seed) must not start from identical weights.
         let seed = seed ^ fullName.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
-        let initial: ParameterStore.Initializer
-        switch initializer {
-        case LIC_INIT_ZEROS: initial = .zeros
-        case LIC_INIT_CONSTANT: initial = .constant(a)
-        case LIC_INIT_UNIFORM: initial = weightsFollow ? .zeros : .uniform(low: a, high: b, seed: seed)
-        case LIC_INIT_KAIMING_UNIFORM: initial = weightsFollow ? .zeros : .kaimingUniform(fanIn: Int(a), seed: seed)
-        case LIC_INIT_VALUES:
-            // Allocated (fallibly) as zeros, then filled from the plugin's values below.
-            guard values != nil else { throw TensorError.invalidArgument("parameter: LIC_INIT_VALUES without values") }
-            initial = .zeros
-        default: throw TensorError.invalidArgument("parameter: unknown initializer \(initializer.rawValue)")
-        }
         let parameterGroup: ParameterStore.Group
         switch group {
         case LIC_GROUP_MAIN: parameterGroup = .main
         case LIC_GROUP_AUXILIARY: parameterGroup = .auxiliary
         case LIC_GROUP_REGULARIZER: parameterGroup = .regularizer
         default: throw TensorError.invalidArgument("parameter: unknown group \(group.rawValue)")
+        }
+        // Only the groups Codec.load reads are overwritten by it.
+        let skipsRandom = weightsFollow && (parameterGroup == .main || parameterGroup == .auxiliary)
+        let initial: ParameterStore.Initializer
+        switch initializer {
+        case LIC_INIT_ZEROS: initial = .zeros
+        case LIC_INIT_CONSTANT: initial = .constant(a)
+        case LIC_INIT_UNIFORM: initial = skipsRandom ? .zeros : .uniform(low: a, high: b, seed: seed)
+        case LIC_INIT_KAIMING_UNIFORM: initial = skipsRandom ? .zeros : .kaimingUniform(fanIn: Int(a), seed: seed)
+        case LIC_INIT_VALUES:
+            // Allocated (fallibly) as zeros, then filled from the plugin's values below.
+            guard values != nil else { throw TensorError.invalidArgument("parameter: LIC_INIT_VALUES without values") }
+            initial = .zeros
+        default: throw TensorError.invalidArgument("parameter: unknown initializer \(initializer.rawValue)")
         }
         let tensor = try scope.store.register(fullName, shape: shape, initializer: initial, group: parameterGroup)
         if let values, initializer == LIC_INIT_VALUES {

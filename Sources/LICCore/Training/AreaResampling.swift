@@ -56,9 +56,10 @@ enum AreaResampling {
                         }
                     }
                     let o = i * side + j
-                    destination[o] = sums.0
-                    destination[plane + o] = sums.1
-                    destination[2 * plane + o] = sums.2
+                    // The weights sum to 1 up to rounding: keep samples inside [0, 1].
+                    destination[o] = min(sums.0, 1)
+                    destination[plane + o] = min(sums.1, 1)
+                    destination[2 * plane + o] = min(sums.2, 1)
                 }
             }
         }

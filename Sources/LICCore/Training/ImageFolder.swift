@@ -68,6 +68,10 @@ public final class ImageFolder: Sendable {
         self.images = images
     }
 
+    /// The smallest down-scaling factor: 1/16, so a crop's source window
+    /// (side crop / factor) and each output pixel's taps stay bounded.
+    public static let smallestScale = 1.0 / 16
+
     /// The number of images (at least 1).
     public var count: Int { images.count }
 
@@ -88,7 +92,7 @@ public final class ImageFolder: Sendable {
     /// repeated to fill the rest.
     ///
     /// With `scales` other than 1...1 each crop is also down-scaled: a factor
-    /// s drawn uniformly from `scales` (0 < s <= 1), a source window of
+    /// s drawn uniformly from `scales` (1/16 <= s <= 1), a source window of
     /// ceil(crop / s) pixels placed as above, and each output pixel the area
     /// average (box filter) of the source square of side 1/s it covers - the
     /// training photos seen at the scale of smaller photos, such as Kodak's,
@@ -102,8 +106,8 @@ public final class ImageFolder: Sendable {
     public func batch(size: Int, crop: Int, scales: ClosedRange<Double> = 1...1, seed: UInt64, step: Int) throws -> Tensor {
         guard size >= 1 else { throw LICError("batch size must be at least 1, got \(size)") }
         guard crop >= 1 else { throw LICError("crop size must be at least 1, got \(crop)") }
-        guard scales.lowerBound > 0, scales.upperBound <= 1 else {
-            throw LICError("down-scaling factors must lie in (0, 1], got \(scales.lowerBound)...\(scales.upperBound)")
+        guard scales.lowerBound >= Self.smallestScale, scales.upperBound <= 1 else {
+            throw LICError("down-scaling factors must lie in [\(Self.smallestScale), 1], got \(scales.lowerBound)...\(scales.upperBound)")
         }
         let tensor: Tensor
         do {

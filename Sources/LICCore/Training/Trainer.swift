@@ -119,8 +119,8 @@ public final class Trainer {
         guard configuration.lambda > 0, configuration.batch >= 1, configuration.crop >= 16 else {
             throw LICError("lic train: lambda must be positive, batch at least 1, crop at least 16")
         }
-        guard configuration.downscale.lowerBound > 0, configuration.downscale.upperBound <= 1 else {
-            throw LICError("lic train: --downscale factors must lie in (0, 1]")
+        guard configuration.downscale.lowerBound >= ImageFolder.smallestScale, configuration.downscale.upperBound <= 1 else {
+            throw LICError("lic train: --downscale factors must lie in [\(ImageFolder.smallestScale), 1]")
         }
         try configuration.schedule.validate()
         self.configuration = configuration
@@ -148,7 +148,7 @@ public final class Trainer {
                 throw LICError("\(output): the checkpoint files are from different steps (weights \(weightsStep ?? "?"), optimizer \(saved), auxiliary \(auxiliary.metadata["train.step"] ?? "?")); cannot resume safely")
             }
             for (key, value) in Self.settings(configuration) where (state.metadata[key] ?? Self.settingDefaults[key]) != value {
-                throw LICError("\(output): resuming with \(key) = \(value), but the training used \(state.metadata[key] ?? "(unknown)")")
+                throw LICError("\(output): resuming with \(key) = \(value), but the training used \(state.metadata[key] ?? Self.settingDefaults[key] ?? "(unknown)")")
             }
             step = saved
             elapsedBefore = state.metadata["train.elapsed_s"].flatMap(Double.init) ?? 0

@@ -48,7 +48,8 @@ struct PolyphaseDeconvolution {
 
     init?(_ g: TransposedConvGeometry) {
         let k = g.kernelHeight, p = k / 2
-        guard g.strideH == 2, g.strideW == 2, g.kernelWidth == k, k % 2 == 1, g.groups == 1,
+        // k = 1 leaves phase 1 without taps (bias only): oneDNN's deconvolution handles it.
+        guard g.strideH == 2, g.strideW == 2, g.kernelWidth == k, k % 2 == 1, k >= 3, g.groups == 1,
               [g.padTop, g.padLeft, g.padBottom, g.padRight].allSatisfy({ $0 == p }),
               g.outputPaddingH == 1, g.outputPaddingW == 1 else { return nil }
         self.g = g
@@ -107,18 +108,21 @@ struct PolyphaseDeconvolution {
                 return b
             }
             let output = try TensorStorage(uninitializedCount: conv.outputCount)
-            try Convolution.forward(conv, src: src, weights: w, bias: groupBias?.pointer, dst: output.pointer)
-            // Interleave: dst[n, c, 2m + py, 2l + px] = output[n, c * count + j, m, l] for phase j = (py, px).
-            let source = output.pointer
-            Parallel.forEachChunk(count: g.batch * outC, chunk: 1) { planes in
-                for plane in planes {
-                    let out = dst + plane * 4 * h * width
-                    for (j, phase) in group.phases.enumerated() {
-                        let from = source + (plane * count + j) * h * width
-                        for m in 0..<h {
-                            let row = out + (2 * m + phase.py) * 2 * width + phase.px
-                            let line = from + m * width
-                            for l in 0..<width { row[2 * l] = line[l] }
+            // The buffers are used through raw pointers: keep them alive until the interleave is done.
+            try withExtendedLifetime((groupWeights, groupBias, output)) {
+                try Convolution.forward(conv, src: src, weights: w, bias: groupBias?.pointer, dst: output.pointer)
+                // Interleave: dst[n, c, 2m + py, 2l + px] = output[n, c * count + j, m, l] for phase j = (py, px).
+                let source = output.pointer
+                Parallel.forEachChunk(count: g.batch * outC, chunk: 1) { planes in
+                    for plane in planes {
+                        let out = dst + plane * 4 * h * width
+                        for (j, phase) in group.phases.enumerated() {
+                            let from = source + (plane * count + j) * h * width
+                            for m in 0..<h {
+                                let row = out + (2 * m + phase.py) * 2 * width + phase.px
+                                let line = from + m * width
+                                for l in 0..<width { row[2 * l] = line[l] }
+                            }
                         }
                     }
                 }

@@ -75,8 +75,9 @@ extension Tensor {
             gradBeta = try Tensor(shape: beta.shape, values: sums)
         }
         var gradGamma: Tensor?
-        let scratch = try TensorStorage(uninitializedCount: x.count)
-        if gamma.requiresGrad {
+        // Holds x^2 for gamma's gradient, then gamma^T dn for x's.
+        let scratch = gamma.requiresGrad || gradX != nil ? try TensorStorage(uninitializedCount: x.count) : nil
+        if gamma.requiresGrad, let scratch {
             GDNKernels.square(x.storage.pointer, into: scratch.pointer, count: x.count)
             let total = try TensorStorage(count: channels * channels)
             let item = try TensorStorage(uninitializedCount: channels * channels)
@@ -88,11 +89,12 @@ extension Tensor {
             }
             gradGamma = Tensor(shape: gamma.shape, storage: total)
         }
-        if let gradX {
+        if let gradX, let scratch {
             try mixChannels(gamma.storage.pointer, transposed: true, gradNorm.pointer, into: scratch.pointer,
                             batch: batch, channels: channels, plane: plane)
             GDNKernels.addSquareGradient(x: x.storage.pointer, gradSquares: scratch.pointer, gradX: gradX.pointer, count: x.count)
         }
+        withExtendedLifetime((gradNorm, scratch)) {}
         return [gradX.map { Tensor(shape: x.shape, storage: $0) }, gradBeta, gradGamma]
     }
 }
