@@ -31,7 +31,9 @@ struct PolyphaseDeconvolution {
     struct PhaseGroup {
         let phases: [(py: Int, px: Int)]
         let conv: ConvGeometry
-        let top: Int, left: Int
+        /// Per member, for each position of the convolution's kh x kw window,
+        /// the transposed kernel's tap (ky * k + kx) it takes, or -1 (a zero).
+        let taps: [[Int]]
     }
 
     let g: TransposedConvGeometry
@@ -72,7 +74,17 @@ struct PolyphaseDeconvolution {
                       padTop: -top, padLeft: -left, padBottom: bottom, padRight: right),
                   conv.outHeight == g.inHeight, conv.outWidth == g.inWidth
             else { return nil }
-            groups.append(PhaseGroup(phases: phases, conv: conv, top: top, left: left))
+            let taps = phases.map { phase -> [Int] in
+                var window = [Int](repeating: -1, count: conv.kernelHeight * conv.kernelWidth)
+                let (rows, columns) = (axis[phase.py], axis[phase.px])
+                for (dy, ky) in rows.taps.enumerated() {
+                    for (dx, kx) in columns.taps.enumerated() {
+                        window[(rows.first + dy - top) * conv.kernelWidth + columns.first + dx - left] = ky * k + kx
+                    }
+                }
+                return window
+            }
+            groups.append(PhaseGroup(phases: phases, conv: conv, taps: taps))
         }
         self.groups = groups
     }
@@ -87,17 +99,18 @@ struct PolyphaseDeconvolution {
             let count = group.phases.count
             let (kh, kw) = (conv.kernelHeight, conv.kernelWidth)
             // The group's weights [count * outC, inC, kh, kw] from the transposed kernel [inC, outC, k, k].
-            let groupWeights = try TensorStorage(count: conv.weightCount)
+            let groupWeights = try TensorStorage(uninitializedCount: conv.weightCount)
             let w = groupWeights.pointer
-            for (j, phase) in group.phases.enumerated() {
-                let (rows, columns) = (axis[phase.py], axis[phase.px])
-                for co in 0..<outC {
-                    for ci in 0..<inC {
-                        let from = weights + (ci * outC + co) * k * k
-                        let to = w + ((co * count + j) * inC + ci) * kh * kw
-                        for (dy, ky) in rows.taps.enumerated() {
-                            let row = to + (rows.first + dy - group.top) * kw
-                            for (dx, kx) in columns.taps.enumerated() { row[columns.first + dx - group.left] = from[ky * k + kx] }
+            let window = kh * kw
+            Parallel.forEachChunk(count: outC, chunk: 1) { channels in
+                for co in channels {
+                    for (j, taps) in group.taps.enumerated() {
+                        taps.withUnsafeBufferPointer { taps in
+                            for ci in 0..<inC {
+                                let from = weights + (ci * outC + co) * k * k
+                                let to = w + ((co * count + j) * inC + ci) * window
+                                for t in 0..<window { to[t] = taps[t] >= 0 ? from[taps[t]] : 0 }
+                            }
                         }
                     }
                 }

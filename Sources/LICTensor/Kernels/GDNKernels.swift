@@ -43,25 +43,42 @@ enum GDNKernels {
             for row in range {
                 let o = row * plane
                 let (xs, ns, gs, dn) = (x + o, norm + o, gradOutput + o, gradNorm + o)
-                // Direct terms first (when wanted), then dn and its sum: simple loops the compiler vectorizes.
-                if let direct {
+                // One pass per variant (the optional store hoisted out), each square root taken once.
+                switch (inverse, direct) {
+                case (true, let direct?):
                     let ds = direct + o
-                    if inverse {
-                        for i in 0..<plane { ds[i] = gs[i] * ns[i].squareRoot() }
-                    } else {
-                        for i in 0..<plane { ds[i] = gs[i] / ns[i].squareRoot() }
-                    }
-                }
-                if inverse {
+                    for i in 0..<plane { let root = ns[i].squareRoot(); ds[i] = gs[i] * root; dn[i] = 0.5 * xs[i] * gs[i] / root }
+                case (true, nil):
                     for i in 0..<plane { dn[i] = 0.5 * xs[i] * gs[i] / ns[i].squareRoot() }
-                } else {
+                case (false, let direct?):
+                    let ds = direct + o
+                    for i in 0..<plane { let root = ns[i].squareRoot(); ds[i] = gs[i] / root; dn[i] = -0.5 * xs[i] * gs[i] / (ns[i] * root) }
+                case (false, nil):
                     for i in 0..<plane { dn[i] = -0.5 * xs[i] * gs[i] / (ns[i] * ns[i].squareRoot()) }
                 }
-                var sum = 0.0
-                for i in 0..<plane { sum += Double(dn[i]) }
+                let sum = Double(rowSum(dn, count: plane))
                 rowSums[row] = sum
             }
         }
+    }
+
+    /// The sum of `count` values in a fixed order: eight interleaved partial
+    /// sums (lane l takes elements l, l + 8, ...), then the lanes in order,
+    /// then the tail. The same bits on every run and thread count, without the
+    /// serial dependency of one running sum (which bounded this pass by the
+    /// adder's latency).
+    @inline(__always)
+    static func rowSum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            lanes += UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var sum: Float = 0
+        for l in 0..<8 { sum += lanes[l] }
+        while i < count { sum += values[i]; i += 1 }
+        return sum
     }
 
     /// gradX += 2 * x * gradSquares (the chain through x^2).
