@@ -285,25 +285,25 @@ struct TransposedConvCase: Sendable, CustomTestStringConvertible {
     var label: String
     var geometry: @Sendable () throws -> TransposedConvGeometry
     var testDescription: String { label }
+
+    /// CompressAI's up-sampling layer: odd kernel k, stride 2, padding k / 2, output padding 1 (twice the input's size).
+    static func upsampling(_ label: String, batch: Int, channels: Int, to outChannels: Int, height: Int, width: Int,
+                           kernel: Int) -> TransposedConvCase {
+        TransposedConvCase(label: label) {
+            try TransposedConvGeometry(batch: batch, inChannels: channels, outChannels: outChannels, inHeight: height,
+                                       inWidth: width, kernel: kernel, stride: 2, padding: kernel / 2, outputPadding: 1)
+        }
+    }
 }
 
 private let transposedCases: [TransposedConvCase] = [
     TransposedConvCase(label: "3->4 3x3 pad 1") {
         try TransposedConvGeometry(batch: 1, inChannels: 3, outChannels: 4, inHeight: 5, inWidth: 6, kernel: 3, padding: 1)
     },
-    TransposedConvCase(label: "5x5 stride 2 pad 2 output padding 1, batch 2") {
-        try TransposedConvGeometry(batch: 2, inChannels: 8, outChannels: 6, inHeight: 5, inWidth: 4, kernel: 5, stride: 2,
-                                   padding: 2, outputPadding: 1)
-    },
+    .upsampling("5x5 stride 2 pad 2 output padding 1, batch 2", batch: 2, channels: 8, to: 6, height: 5, width: 4, kernel: 5),
     // Odd kernels, stride 2, padding k/2, output padding 1 run as a polyphase convolution (PolyphaseDeconvolution).
-    TransposedConvCase(label: "3x3 stride 2 pad 1 output padding 1 (polyphase)") {
-        try TransposedConvGeometry(batch: 1, inChannels: 5, outChannels: 3, inHeight: 4, inWidth: 7, kernel: 3, stride: 2,
-                                   padding: 1, outputPadding: 1)
-    },
-    TransposedConvCase(label: "9x9 stride 2 pad 4 output padding 1 (polyphase, radius 2)") {
-        try TransposedConvGeometry(batch: 2, inChannels: 4, outChannels: 5, inHeight: 6, inWidth: 5, kernel: 9, stride: 2,
-                                   padding: 4, outputPadding: 1)
-    },
+    .upsampling("3x3 stride 2 pad 1 output padding 1 (polyphase)", batch: 1, channels: 5, to: 3, height: 4, width: 7, kernel: 3),
+    .upsampling("9x9 stride 2 pad 4 output padding 1 (polyphase, radius 2)", batch: 2, channels: 4, to: 5, height: 6, width: 5, kernel: 9),
     TransposedConvCase(label: "groups 2, stride 2, output padding 1") {
         try TransposedConvGeometry(batch: 1, inChannels: 4, outChannels: 6, inHeight: 5, inWidth: 5, kernel: 3, stride: 2,
                                    padding: 1, outputPadding: 1, groups: 2)
@@ -316,24 +316,12 @@ private let transposedCases: [TransposedConvCase] = [
     TransposedConvCase(label: "1x1, batch 2") {
         try TransposedConvGeometry(batch: 2, inChannels: 5, outChannels: 3, inHeight: 4, inWidth: 4, kernel: 1)
     },
-    TransposedConvCase(label: "blocked: 32->16 5x5 stride 2 output padding 1") {
-        try TransposedConvGeometry(batch: 1, inChannels: 32, outChannels: 16, inHeight: 6, inWidth: 7, kernel: 5, stride: 2,
-                                   padding: 2, outputPadding: 1)
-    },
+    .upsampling("blocked: 32->16 5x5 stride 2 output padding 1", batch: 1, channels: 32, to: 16, height: 6, width: 7, kernel: 5),
     // A 1x1 kernel leaves odd outputs with the bias alone: not polyphase (it has no taps for them), oneDNN's deconvolution.
-    TransposedConvCase(label: "1x1 stride 2 output padding 1, 4->40") {
-        try TransposedConvGeometry(batch: 1, inChannels: 4, outChannels: 40, inHeight: 3, inWidth: 4, kernel: 1, stride: 2,
-                                   padding: 0, outputPadding: 1)
-    },
+    .upsampling("1x1 stride 2 output padding 1, 4->40", batch: 1, channels: 4, to: 40, height: 3, width: 4, kernel: 1),
     // At 32 output channels and more each phase is a convolution of its own (PolyphaseDeconvolution.separatePhasesFrom).
-    TransposedConvCase(label: "5x5 stride 2 output padding 1, 8->32: a convolution per phase, batch 2") {
-        try TransposedConvGeometry(batch: 2, inChannels: 8, outChannels: 32, inHeight: 5, inWidth: 6, kernel: 5, stride: 2,
-                                   padding: 2, outputPadding: 1)
-    },
-    TransposedConvCase(label: "3x3 stride 2 output padding 1, 16->40: a convolution per phase (1x1 phases)") {
-        try TransposedConvGeometry(batch: 1, inChannels: 16, outChannels: 40, inHeight: 4, inWidth: 3, kernel: 3, stride: 2,
-                                   padding: 1, outputPadding: 1)
-    },
+    .upsampling("5x5 stride 2 output padding 1, 8->32: a convolution per phase, batch 2", batch: 2, channels: 8, to: 32, height: 5, width: 6, kernel: 5),
+    .upsampling("3x3 stride 2 output padding 1, 16->40: a convolution per phase (1x1 phases)", batch: 1, channels: 16, to: 40, height: 4, width: 3, kernel: 3),
     TransposedConvCase(label: "blocked: 32->48 groups 2 stride 2") {
         try TransposedConvGeometry(batch: 2, inChannels: 32, outChannels: 48, inHeight: 5, inWidth: 5, kernel: 4, stride: 2,
                                    padding: 1, groups: 2)
