@@ -2,41 +2,35 @@ import LICPluginKit
 
 /// q = round((x - mean) / step) (ties to even, as torch.round and the engine's
 /// round kernel); x_hat = q * step + mean. In training it applies its
-/// surrogate: additive U(-step/2, step/2) noise, or rounding around the means
-/// with a straight-through gradient; evaluation rounds. Stateless: no scope.
+/// surrogate (TrainingSurrogate: noise, straight-through rounding, or mixed);
+/// evaluation rounds. Stateless: no scope.
 /// With `rdo`, coding picks among floor, ceil and 0 the index minimizing
 /// (y - mu - k step)^2 + lambda * bits(k), bits from the entropy model's rate
 /// callback or else the Gaussian cell of the level (off by default).
 final class UniformQuantizer: TrainableQuantizerComponent {
     static let schema: [ParamSpec] = [
         .float("step", default: 1.0, min: 1e-6, max: 1e6, "Quantization step size in latent units (learned entropy models are trained for 1)"),
-        .enumeration("surrogate", ["noise", "ste"], default: "noise",
-                     "Training surrogate: additive uniform noise, or rounding around the means with a straight-through gradient"),
+        TrainingSurrogate.parameter,
         .bool("rdo", default: false, "Rate-distortion optimized rounding: floor, ceil or 0 by (y - t)^2 + lambda * bits"),
         .float("lambda", default: 0.1, min: 0, max: 1e6, "lambda of the RDO cost, in latent units squared per bit"),
     ]
 
     let step: Float
-    let straightThrough: Bool
+    let trainingSurrogate: TrainingSurrogate
     let rdo: Bool
     let lambda: Double
     let host: Host
 
     init(params: Params, host: Host) throws {
         step = Float(try params.float("step"))
-        straightThrough = try params.string("surrogate") == "ste"
+        trainingSurrogate = try TrainingSurrogate(params)
         rdo = try params.bool("rdo")
         lambda = try params.float("lambda")
         self.host = host
     }
 
     func surrogate(_ y: Tensor, means: Tensor?, context: CallContext) throws -> Tensor {
-        if context.isTraining && !straightThrough {
-            return try y + Tensor.uniformNoise(try y.shape, seed: context.seed, low: -step / 2, high: step / 2, host: host)
-        }
-        let centered = try means.map { try y - $0 } ?? y
-        let rounded = step == 1 ? try centered.roundedStraightThrough() : try (centered / step).roundedStraightThrough() * step
-        return try means.map { try rounded + $0 } ?? rounded
+        try trainingSurrogate.apply(y, means: means, step: step, context: context, host: host)
     }
 
     func beginScope(context: CallContext) throws -> AnyObject? { nil }

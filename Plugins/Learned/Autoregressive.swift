@@ -75,12 +75,13 @@ final class Autoregressive: LearnedEntropyModelComponent {
 
     func forward(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext) throws -> EntropyOutputs {
         let condition = try checkCondition(condition, latent: try y.shape)
-        // As CompressAI's mbt2018: the context and the synthesis see the surrogate of y (noise, or rounding in
-        // evaluation), the likelihoods the surrogate around the means (the same noise; round(y - mu) + mu).
-        let surrogate = try quantizer.surrogate(y, means: nil, context: context)
+        // As CompressAI's mbt2018: the context and the synthesis see y's reconstruction surrogate (noise, or
+        // straight-through rounding from a mixed quantizer; rounding in evaluation), the likelihoods the rate
+        // surrogate around the means (noise; round(y - mu) + mu in evaluation).
+        let surrogate = try quantizer.surrogate(y, means: nil, context: context, use: .reconstruction)
         let contextFeatures = try surrogate.conv2d(contextWeight * mask, bias: contextBias, padding: 2)
         let (scales, means) = try distribution(condition, context: contextFeatures)
-        let centered = try (quantizer.surrogate(y, means: means, context: context) - means).abs()
+        let centered = try (quantizer.surrogate(y, means: means, context: context, use: .rate) - means).abs()
         let likelihoods = try (((centered * -1 + 0.5) / scales).gaussianCDF() - ((centered * -1 - 0.5) / scales).gaussianCDF()).lowerBounded(1e-9)
         return EntropyOutputs(yHat: surrogate, likelihoods: likelihoods, means: means, scales: scales)
     }

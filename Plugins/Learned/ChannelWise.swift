@@ -135,14 +135,14 @@ final class ChannelWise: LearnedEntropyModelComponent {
         for i in sizes.indices {
             // In the whole latent's frame: the quantizer seeds its noise by the call and the shape, so equal-sized
             // slices quantized alone would all get the same noise.
-            let surrogate = { (means: Tensor) in
-                try quantizer.surrogate(y, means: self.inFrame(means, slice: i, shape), context: context)
+            let surrogate = { (means: Tensor, use: SurrogateUse) in
+                try quantizer.surrogate(y, means: self.inFrame(means, slice: i, shape), context: context, use: use)
                     .sliced(axis: 1, start: self.offsets[i], length: self.sizes[i])
             }
             let sliceShape = [shape[0], sizes[i], shape[2], shape[3]]
-            let p = try sliceParameters(i, condition: condition, decoded: decoded, shape: sliceShape) { try surrogate($0.means) }
-            let yHat = try surrogate(p.means)
-            let centered = try (yHat - p.means).abs()
+            let p = try sliceParameters(i, condition: condition, decoded: decoded, shape: sliceShape) { try surrogate($0.means, .reconstruction) }
+            let yHat = try surrogate(p.means, .reconstruction)
+            let centered = try (surrogate(p.means, .rate) - p.means).abs()
             likelihoods.append(try (((centered * -1 + 0.5) / p.scales).gaussianCDF() - ((centered * -1 - 0.5) / p.scales).gaussianCDF())
                 .lowerBounded(1e-9))
             decoded.append(try refined(i, yHat, condition: condition, decoded: decoded))

@@ -84,10 +84,10 @@ final class Checkerboard: LearnedEntropyModelComponent {
     func forward(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext) throws -> EntropyOutputs {
         let shape = try y.shape
         let first = try distribution(condition, anchors: nil, latent: shape)
-        let anchors = try quantizer.surrogate(y, means: first.means, context: context) * anchorMask(shape)
+        let anchors = try quantizer.surrogate(y, means: first.means, context: context, use: .reconstruction) * anchorMask(shape)
         let (scales, means) = try distribution(condition, anchors: anchors, latent: shape)
-        let yHat = try quantizer.surrogate(y, means: means, context: context)
-        let centered = try (yHat - means).abs()
+        let (rateInput, yHat) = try quantizer.surrogates(y, means: means, context: context)
+        let centered = try (rateInput - means).abs()
         let likelihoods = try (((centered * -1 + 0.5) / scales).gaussianCDF() - ((centered * -1 - 0.5) / scales).gaussianCDF()).lowerBounded(1e-9)
         return EntropyOutputs(yHat: yHat, likelihoods: likelihoods, means: means, scales: scales)
     }

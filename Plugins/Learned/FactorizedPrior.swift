@@ -52,9 +52,9 @@ final class FactorizedPrior: LearnedEntropyModelComponent {
         }
         let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let values = try y.permuted([1, 0, 2, 3]).reshaped([c, 1, b * h * w])
-        let quantized = try quantizer.surrogate(values, means: medians(), context: context)
+        let (rateInput, quantized) = try quantizer.surrogates(values, means: medians(), context: context)
         let back = { (t: Tensor) in try t.reshaped([c, b, h, w]).permuted([1, 0, 2, 3]) }
-        return EntropyOutputs(yHat: try back(quantized), likelihoods: try back(likelihood(quantized)))
+        return EntropyOutputs(yHat: try back(quantized), likelihoods: try back(likelihood(rateInput)))
     }
 
     func auxiliaryLoss(context: CallContext) throws -> Tensor? {

@@ -61,8 +61,8 @@ final class GaussianConditional: LearnedEntropyModelComponent {
 
     func forward(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext) throws -> EntropyOutputs {
         let (scales, means) = try parameters(condition, latent: try y.shape)
-        let yHat = try quantizer.surrogate(y, means: means, context: context)
-        let centered = try (means.map { try yHat - $0 } ?? yHat).abs()
+        let (rateInput, yHat) = try quantizer.surrogates(y, means: means, context: context)
+        let centered = try (means.map { try rateInput - $0 } ?? rateInput).abs()
         let upper = try ((centered * -1 + 0.5) / scales).gaussianCDF()
         let lower = try ((centered * -1 - 0.5) / scales).gaussianCDF()
         return EntropyOutputs(yHat: yHat, likelihoods: try (upper - lower).lowerBounded(1e-9), means: means, scales: scales)

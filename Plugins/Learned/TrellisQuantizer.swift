@@ -10,14 +10,15 @@ import LICPluginKit
 /// entropy model's rate callback or else the Gaussian cell of the level
 /// (cell bounds halfway to the neighbouring levels of the same quantizer).
 /// The decoder follows the parities from state 0. Training uses the scalar
-/// surrogate (noise or straight-through rounding on the unit grid).
+/// surrogate on the unit grid (TrainingSurrogate: noise, straight-through
+/// rounding, or mixed).
 final class TrellisQuantizer: TrainableQuantizerComponent {
     static let schema: [ParamSpec] = [
         .int("states", default: 8, range: 4...8, "Trellis states: 4 (VVC) or 8 (ECM)"),
         .float("step", default: 0.75, min: 1e-3, max: 100, "D: the union of Q0 and Q1 is the grid of step D (unit-step models: about 0.7-0.8; measure)"),
         .float("lambda", default: 0, min: 0, max: 1e6,
                "lambda_q of the cost (y - t)^2 + lambda_q * bits (latent units^2 per bit); 0: 3 x the model's training lambda, 0.02 if unknown"),
-        .enumeration("surrogate", ["noise", "ste"], default: "noise", "Training surrogate on the unit grid: additive noise or straight-through rounding"),
+        TrainingSurrogate.parameter,
     ]
 
     /// next[s][parity of k] for 4 states (VVC) and 8 states (ECM).
@@ -28,7 +29,7 @@ final class TrellisQuantizer: TrainableQuantizerComponent {
     let step: Double
     /// lambda_q as given (0: derived from the model's lambda, see effectiveLambda).
     let lambda: Double
-    let straightThrough: Bool
+    let trainingSurrogate: TrainingSurrogate
     let next: [[Int]]
     let host: Host
 
@@ -42,7 +43,7 @@ final class TrellisQuantizer: TrainableQuantizerComponent {
         guard states == 4 || states == 8 else { throw PluginError(.invalidArgument, "lic.quantizer.tcq: states must be 4 or 8, got \(states)") }
         step = try params.float("step")
         lambda = try params.float("lambda")
-        straightThrough = try params.string("surrogate") == "ste"
+        trainingSurrogate = try TrainingSurrogate(params)
         next = states == 4 ? Self.transitions4 : Self.transitions8
         self.host = host
     }
@@ -56,9 +57,7 @@ final class TrellisQuantizer: TrainableQuantizerComponent {
     }
 
     func surrogate(_ y: Tensor, means: Tensor?, context: CallContext) throws -> Tensor {
-        if context.isTraining && !straightThrough { return try y + Tensor.uniformNoise(try y.shape, seed: context.seed, host: host) }
-        let centered = try means.map { try y - $0 } ?? y
-        return try means.map { try centered.roundedStraightThrough() + $0 } ?? centered.roundedStraightThrough()
+        try trainingSurrogate.apply(y, means: means, context: context, host: host)
     }
 
     func beginScope(context: CallContext) throws -> AnyObject? { Path() }

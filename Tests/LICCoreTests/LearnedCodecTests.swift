@@ -99,6 +99,33 @@ import Testing
         #expect(model.store.parameter("analysis/0.weight")?.grad != nil)
     }
 
+    /// The mixed surrogate (lic_surrogate_use): the synthesis and the contexts see straight-through rounding, so
+    /// training's x_hat is evaluation's; the likelihoods see noise - for a hyperprior exactly the noise quantizer's.
+    @Test(arguments: ["mbt2018-mean", "mbt2018-checkerboard", "channelwise-power", "mbt2018"])
+    func mixedSurrogateRoundsForTheSynthesisAndAddsNoiseForTheRate(_ name: String) throws {
+        func model(_ surrogate: String) throws -> Codec {
+            let text = try Self.tinyText(name, n: 8, m: 12) + "\n[quantizer]\nplugin = \"lic.quantizer.uniform\"\nsurrogate = \"\(surrogate)\"\n"
+            return try Codec(descriptor: PipelineDescriptor.parse(text, source: "\(name)-\(surrogate).toml", baseDirectory: nil))
+        }
+        let (mixed, noise) = (try model("mixed"), try model("noise"))
+        let x = try Tensor.uniformNoise(shape: [1, 3, 64, 64], seed: 9, low: 0, high: 1)
+        let training = try mixed.forward(x, context: CallContext(mode: .train, seed: 1))
+        let evaluation = try GradientMode.withoutGradients { try mixed.forward(x, context: CallContext(mode: .eval)) }
+        let noisy = try GradientMode.withoutGradients { try noise.forward(x, context: CallContext(mode: .train, seed: 1)) }
+        #expect(training.xHat.values == evaluation.xHat.values)
+        #expect(training.xHat.values != noisy.xHat.values)
+        // Every latent's likelihoods come from noise (not evaluation's rounding).
+        for (trained, rounded) in zip(training.likelihoods, evaluation.likelihoods) {
+            #expect(trained.values != rounded.values)
+        }
+        // The hyper latent's factorized prior has no condition: its likelihoods are the noise quantizer's (the main
+        // latent's differ: its hyper synthesis saw the rounded hyper latent).
+        #expect(training.likelihoods[0].values == noisy.likelihoods[0].values)
+        // Straight-through: the distortion's gradient reaches the analysis.
+        try (training.xHat - x).squared().mean().backward()
+        #expect(mixed.store.parameter("analysis/0.weight")?.grad != nil)
+    }
+
     @Test func modelDirectoriesRoundTripAndIdentifyTheModel() throws {
         let model = try Self.tiny("bmshj2018-hyperprior")
         let directory = try TestSupport.temporaryDirectory()

@@ -20,6 +20,20 @@ public struct QuantizerHandle {
         }
     }
 
+    /// The surrogate for one use (see SurrogateUse).
+    public func surrogate(_ y: Tensor, means: Tensor?, context: CallContext, use: SurrogateUse) throws -> Tensor {
+        try context.with(surrogateUse: use) { try surrogate(y, means: means, context: $0) }
+    }
+
+    /// Both surrogates of a training call: what the likelihoods see (rate) and
+    /// what the synthesis and the contexts see (reconstruction). The same
+    /// values from a quantizer with one surrogate (the same seed gives the same
+    /// noise), different ones from a mixed quantizer.
+    public func surrogates(_ y: Tensor, means: Tensor?, context: CallContext) throws -> (rate: Tensor, reconstruction: Tensor) {
+        (try surrogate(y, means: means, context: context, use: .rate),
+         try surrogate(y, means: means, context: context, use: .reconstruction))
+    }
+
     public func beginScope(context: CallContext) throws -> QuantizerScope {
         var scope: UnsafeMutableRawPointer?
         try callHost { table.begin_scope(handle.pointee.instance, context.pointer, &scope, $0) }

@@ -49,8 +49,26 @@ typedef struct lic_call_context {
     int64_t tile_x, tile_y, tile_width, tile_height;
     int64_t tile_halo;
     uint32_t stream_index;    /* decoding: the first coded stream of this call (streams are opened in order) */
-    uint32_t reserved;
+    /* A lic_surrogate_use: what the training surrogate this call asks a
+     * quantizer for stands in for. Hosts set 0 (any); an entropy model sets it
+     * on its own copy of the context when it calls its quantizer. (Earlier
+     * 1.3 headers named it `reserved`, always 0: the layout is unchanged
+     * and 0 keeps their behaviour, so no version bump.) */
+    uint32_t surrogate_use;
 } lic_call_context;
+
+/* Training quantizes twice in principle: the likelihoods see one surrogate of
+ * y (the rate term), the synthesis and the entropy model's contexts another
+ * (the reconstruction). Most quantizers give both the same values (the same
+ * noise from the same seed); a "mixed" one gives noise to the rate and
+ * straight-through rounding to the reconstruction (Minnen & Singh 2020), so
+ * the decoder trains on the integers it will see. An entropy model that asks
+ * once passes ANY and gets the quantizer's single surrogate. */
+typedef enum lic_surrogate_use {
+    LIC_SURROGATE_ANY = 0,
+    LIC_SURROGATE_RATE = 1,
+    LIC_SURROGATE_RECONSTRUCTION = 2
+} lic_surrogate_use;
 
 #define LIC_CONTEXT_HAS(context, field) \
     ((context)->struct_size >= offsetof(lic_call_context, field) + sizeof((context)->field))
