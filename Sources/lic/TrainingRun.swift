@@ -24,18 +24,10 @@ struct TrainingRunOptions: ParsableArguments {
     @Option(help: "After training, code the PNGs of this folder and report real bpp and PSNR.") var validate: String?
     @Option(help: "Seed of crops, flips and quantization noise.") var seed: UInt64 = 0
     @Flag(help: "Continue the run saved in --out.") var resume = false
-    @Option(help: ArgumentHelp("Data-parallel training: split each batch over this many processes, which average their gradients every step.",
-                               discussion: "Each process runs the engine on --threads / N threads (default: the cores / N). On 2 cores, 2 single-threaded workers train faster than one process on 2 threads; the model, checkpoints and log are the same kind as one process's (worker 0 writes them). Not with [[regularizer]] sections."))
-    var workers = 1
-    @Option(help: .hidden) var workerRank: Int?
-    @Option(help: .hidden) var exchange: String?
     @OptionGroup var threadOptions: ThreadOptions
 
     func configuration(pipeline: String?, lambda: Double, learningRate: Double) throws -> Trainer.Configuration {
-        guard workers >= 1, workers <= 64 else { throw ValidationError("--workers must be between 1 and 64") }
-        guard (workerRank == nil) == (exchange == nil) else { throw ValidationError("--worker-rank and --exchange go together (they are set by lic train itself)") }
         try threadOptions.apply()
-        if workers > 1, threadOptions.threads == nil { Threads.set(max(1, Threads.count / workers)) }
         var configuration = Trainer.Configuration(pipeline: pipeline, data: data, output: out, lambda: lambda)
         (configuration.steps, configuration.timeBudget) = (steps, timeBudget)
         (configuration.batch, configuration.crop, configuration.learningRate) = (batch, crop, learningRate)
@@ -44,7 +36,6 @@ struct TrainingRunOptions: ParsableArguments {
         configuration.schedule = try LearningRateSchedule(parsing: schedule)
         (configuration.logEvery, configuration.checkpointEvery) = (max(1, logEvery), max(1, checkpointEvery))
         (configuration.resume, configuration.seed, configuration.validation) = (resume, seed, validate)
-        (configuration.workers, configuration.workerRank) = (workers, workerRank ?? 0)
         return configuration
     }
 
@@ -59,14 +50,10 @@ struct TrainingRunOptions: ParsableArguments {
     }
 
     func run(_ configuration: Trainer.Configuration, verb: String) throws {
-        if let exchange { return try DataParallel.work(configuration, exchangePath: exchange) }
         let trainer = try Trainer(configuration)
         trainer.progress = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        let processes = workers > 1 ? "\(workers) worker processes of \(Threads.count) thread(s) each" : "\(Threads.count) thread(s)"
-        FileHandle.standardError.write(Data("\(verb) \(trainer.model.descriptor.name) (\(trainer.model.store.trainable(.main).count) trained parameter tensors) on \(data), \(processes)\n".utf8))
-        let started = workers > 1 ? try DataParallel.start(trainer, workers: workers, output: out) : []
+        FileHandle.standardError.write(Data("\(verb) \(trainer.model.descriptor.name) (\(trainer.model.store.trainable(.main).count) trained parameter tensors) on \(data), \(Threads.count) thread(s)\n".utf8))
         try trainer.run()
-        try DataParallel.finish(started)
         print("saved \(out) at step \(trainer.step)")
         if let validate {
             let report = try Evaluator.evaluate(model: trainer.model, folder: validate)

@@ -146,12 +146,6 @@ private func crop(_ values: [Float], index b: Int, size: Int) -> [[[Int]]] {
         // Crop b does not depend on the batch size.
         let larger = try images.batch(size: 6, crop: 24, seed: 11, step: 7).values
         #expect(Array(larger.prefix(first.count)) == first)
-        // A data-parallel worker's part of a batch: those crops exactly, down-scaled ones too.
-        let crop = 3 * 24 * 24
-        #expect(try images.batch(size: 6, crop: 24, seed: 11, step: 7, part: 2..<5).values == Array(larger[2 * crop..<5 * crop]))
-        let scaled = try images.batch(size: 4, crop: 24, scales: 0.5...1, seed: 11, step: 7).values
-        #expect(try images.batch(size: 4, crop: 24, scales: 0.5...1, seed: 11, step: 7, part: 3..<4).values == Array(scaled[(3 * crop)...]))
-        #expect(throws: LICError.self) { try images.batch(size: 4, crop: 24, seed: 11, step: 7, part: 3..<5) }
 
         #expect(try images.batch(size: 4, crop: 24, seed: 11, step: 8).values != first)
         #expect(try images.batch(size: 4, crop: 24, seed: 12, step: 7).values != first)

@@ -210,42 +210,6 @@ import Testing
         }
     }
 
-    /// `--workers 2`: two processes, each on half of every batch, averaging gradients. With a deterministic
-    /// surrogate (ste) the only difference from one process is the order of the gradient's sums, so the two
-    /// models end up nearly equal (measured: 1e-7 of how far training moved them); with worker 1's gradient
-    /// lost they end 3% apart. (The workers' parameters are compared bit for bit during the run, steps 0 and 10.)
-    @Test func dataParallelWorkersTrainLikeOneProcess() throws {
-        let data = try Self.imageFolder(count: 3, side: 160, offset: 40)
-        let work = try TestSupport.temporaryDirectory()
-        let descriptor = work + "/tiny.toml"
-        let text = try LearnedCodecTests.tinyText("mbt2018-mean", n: 16, m: 24) + "\n[quantizer]\nplugin = \"lic.quantizer.uniform\"\nsurrogate = \"ste\"\n"
-        try text.write(toFile: descriptor, atomically: true, encoding: .utf8)
-        func train(_ out: String, _ extra: [String]) throws -> [String: [Float]] {
-            let run = try TestSupport.run(lic, ["train", "--pipeline", descriptor, "--data", data, "--lambda", "0.01", "--out", out,
-                                                "--steps", "11", "--batch", "4", "--crop", "64", "--log-every", "11"] + extra)
-            #expect(run.status == 0, "\(run.stderr)")
-            return try SafeTensorsFile.read(path: out + "/weights.safetensors").tensors.mapValues(\.values)
-        }
-        let one = try train(work + "/one", ["--threads", "1"])
-        let two = try train(work + "/two", ["--workers", "2"])
-        let initial = try Codec(descriptor: PipelineDescriptor.load(path: descriptor), training: true)
-        var (moved, apart) = (0.0, 0.0)
-        for entry in initial.store.trainable(.main) {
-            let (a, b, start) = (try #require(one[entry.name]), try #require(two[entry.name]), entry.tensor.values)
-            for i in a.indices {
-                moved += Double(abs(a[i] - start[i]))
-                apart += Double(abs(a[i] - b[i]))
-            }
-        }
-        #expect(moved > 0 && apart < 1e-3 * moved, "training moved the parameters by \(moved) in all, the two runs are \(apart) apart")
-        let log = try String(contentsOfFile: work + "/two/train.jsonl", encoding: .utf8).split(separator: "\n")
-        #expect(log.count == 1)
-        // Refused: a batch that does not split evenly.
-        let uneven = try TestSupport.run(lic, ["train", "--pipeline", descriptor, "--data", data, "--lambda", "0.01", "--out", work + "/bad",
-                                               "--steps", "1", "--batch", "3", "--crop", "64", "--workers", "2"])
-        #expect(uneven.status != 0 && uneven.stderr.contains("split evenly"), "\(uneven.stderr)")
-    }
-
     @Test func trainingErrorsAreOneLine() throws {
         let work = try TestSupport.temporaryDirectory()
         let missing = try TestSupport.run(lic, ["train", "--pipeline", TestSupport.packageRoot + "/examples/pipelines/mbt2018-mean.toml",

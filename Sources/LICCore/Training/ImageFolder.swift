@@ -101,24 +101,17 @@ public final class ImageFolder: Sendable {
     /// The result depends only on the images, `size`, `crop`, `scales`, `seed`
     /// and `step`: the same arguments always give the same batch, whatever was
     /// drawn before, and crop `b` of a batch is the same for any `size > b`.
-    /// `part` makes only those crops of the batch (a data-parallel worker's
-    /// share), the same values as in the whole batch.
-    /// Throws if `size` or `crop` is below 1, a scale is outside (0, 1], `part`
-    /// is empty or outside the batch, or the batch is too large to allocate.
-    public func batch(size: Int, crop: Int, scales: ClosedRange<Double> = 1...1, seed: UInt64, step: Int,
-                      part: Range<Int>? = nil) throws -> Tensor {
+    /// Throws if `size` or `crop` is below 1, a scale is outside (0, 1], or the
+    /// batch is too large to allocate.
+    public func batch(size: Int, crop: Int, scales: ClosedRange<Double> = 1...1, seed: UInt64, step: Int) throws -> Tensor {
         guard size >= 1 else { throw LICError("batch size must be at least 1, got \(size)") }
-        let part = part ?? 0..<size
-        guard !part.isEmpty, part.lowerBound >= 0, part.upperBound <= size else {
-            throw LICError("crops \(part) are not part of a batch of \(size)")
-        }
         guard crop >= 1 else { throw LICError("crop size must be at least 1, got \(crop)") }
         guard scales.lowerBound >= Self.smallestScale, scales.upperBound <= 1 else {
             throw LICError("down-scaling factors must lie in [\(Self.smallestScale), 1], got \(scales.lowerBound)...\(scales.upperBound)")
         }
         let tensor: Tensor
         do {
-            tensor = try Tensor(zeros: [part.count, 3, crop, crop])
+            tensor = try Tensor(zeros: [size, 3, crop, crop])
         } catch {
             throw LICError("cannot allocate a batch of \(size) crops of \(crop)x\(crop): \(error)")
         }
@@ -128,9 +121,8 @@ public final class ImageFolder: Sendable {
         var columns = [Int](repeating: 0, count: crop)
         var rows = [Int](repeating: 0, count: crop)
         tensor.withUnsafeMutableBufferPointer { out in
-            for b in part {
+            for b in 0..<size {
                 // Four draws per crop, at fixed counters: crop b never depends on crops before it.
-                let slot = b - part.lowerBound
                 var random = CropRandom(key: key, counter: UInt64(b) &* 4)
                 let image = images[random.below(images.count)]
                 // The scale has counters of its own, far from the four above: crops without it stay as they were.
@@ -142,7 +134,7 @@ public final class ImageFolder: Sendable {
                 let y0 = random.below(max(image.height - window, 0) + 1)
                 let flip = random.below(2) == 1
                 if factor != 1 {
-                    let dst = out.baseAddress! + slot * 3 * plane
+                    let dst = out.baseAddress! + b * 3 * plane
                     AreaResampling.crop(image, x0: x0, y0: y0, side: crop, factor: factor, flip: flip, scale: scale, into: dst)
                     continue
                 }
@@ -154,7 +146,7 @@ public final class ImageFolder: Sendable {
                 image.pixels.withUnsafeBufferPointer { px in
                     let stride = image.width * 3
                     for c in 0..<3 {
-                        let dst = out.baseAddress! + (slot * 3 + c) * plane
+                        let dst = out.baseAddress! + (b * 3 + c) * plane
                         for i in 0..<crop {
                             let row = dst + i * crop
                             let src = rows[i] * stride + c

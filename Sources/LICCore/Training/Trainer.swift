@@ -35,10 +35,6 @@ public final class Trainer {
         /// A model directory whose weights a new run starts from (the same pipeline), instead of a fresh
         /// initialization: new optimizer state and schedule (training continued on another machine).
         public var initialModel: String?
-        /// Data-parallel training: this many worker processes share each batch (see GradientExchange);
-        /// this process is worker `workerRank` (0: the one that logs and checkpoints).
-        public var workers = 1
-        public var workerRank = 0
 
         public init(pipeline: String?, data: String, output: String, lambda: Double) {
             self.pipeline = pipeline
@@ -88,17 +84,6 @@ public final class Trainer {
     public private(set) var step = 0
     /// Progress lines (the CLI prints them to stderr).
     public var progress: (String) -> Void = { _ in }
-    /// Data-parallel training: the other workers, reached through this
-    /// (set before run(); the workers count and this one's rank come from
-    /// the configuration).
-    public var exchange: GradientExchange? {
-        didSet { stepper.synchronize = exchange.map { exchange in { [unowned self] in try synchronize($0, learningRate: $1, exchange: exchange) } } }
-    }
-    /// Worker 0, or the only process: logs and checkpoints.
-    var isCoordinator: Bool { configuration.workerRank == 0 }
-    /// When this run started, and (data-parallel) whether worker 0 said the current step is the last.
-    private var runStart = Date()
-    private var lastStepAnnounced = false
 
     static let mainState = "optimizer.safetensors"
     static let auxiliaryState = "optimizer-aux.safetensors"
@@ -138,10 +123,6 @@ public final class Trainer {
             throw LICError("lic train: --downscale factors must lie in [\(ImageFolder.smallestScale), 1]")
         }
         try configuration.schedule.validate()
-        guard configuration.workers >= 1, (0..<configuration.workers).contains(configuration.workerRank),
-              configuration.batch % configuration.workers == 0 else {
-            throw LICError("lic train: --batch \(configuration.batch) must split evenly over --workers \(configuration.workers)")
-        }
         self.configuration = configuration
         images = try ImageFolder(path: configuration.data)
         let optimizer = Adam(learningRate: Float(configuration.learningRate))
@@ -183,7 +164,7 @@ public final class Trainer {
             finetuneStages = finetune.stages
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             do {
-                if configuration.workerRank == 0 { try Data(text.utf8).write(to: URL(fileURLWithPath: output + "/" + Self.trainingDescriptor), options: .atomic) }
+                try Data(text.utf8).write(to: URL(fileURLWithPath: output + "/" + Self.trainingDescriptor), options: .atomic)
             } catch {
                 throw LICError("\(output): cannot write the fine-tuning descriptor: \(error.localizedDescription)")
             }
@@ -198,9 +179,7 @@ public final class Trainer {
             descriptorDirectory = URL(fileURLWithPath: pipeline).deletingLastPathComponent().standardized.path
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             do {
-                if configuration.workerRank == 0 {
-                    try Data(contentsOf: URL(fileURLWithPath: pipeline)).write(to: URL(fileURLWithPath: output + "/" + Self.trainingDescriptor), options: .atomic)
-                }
+                try Data(contentsOf: URL(fileURLWithPath: pipeline)).write(to: URL(fileURLWithPath: output + "/" + Self.trainingDescriptor), options: .atomic)
             } catch {
                 throw LICError("\(output): cannot keep a copy of the training descriptor: \(error.localizedDescription)")
             }
@@ -220,11 +199,7 @@ public final class Trainer {
         guard configuration.crop % alignment == 0 else {
             throw LICError("lic train: --crop \(configuration.crop) must be a multiple of \(alignment) for this model")
         }
-        // Their own parameters would need an exchange of their own; their terms would see only a worker's share.
-        if configuration.workers > 1, !model.regularizers.isEmpty {
-            throw LICError("lic train: --workers does not support [[regularizer]] sections yet (they see the whole batch); train with one worker")
-        }
-        if isCoordinator { try prepareLog() }
+        try prepareLog()
     }
 
     /// The settings a resumed run must share with the original (checkpoint metadata).
@@ -300,17 +275,14 @@ public final class Trainer {
     @discardableResult
     public func run() throws -> StepRecord? {
         let start = Date()
-        runStart = start
         let target = configuration.steps.map { $0 } ?? Int.max
         var last: StepRecord?
         var window: [Double] = []
         var windowStart = Date()
-        while step < target && !lastStepAnnounced {
-            // Data-parallel workers stop together: worker 0 decides during the step's exchange.
-            if exchange == nil, let budget = configuration.timeBudget, Date().timeIntervalSince(start) >= budget { break }
+        while step < target {
+            if let budget = configuration.timeBudget, Date().timeIntervalSince(start) >= budget { break }
             let record = try trainStep(elapsed: elapsedBefore + Date().timeIntervalSince(start))
             last = record
-            guard isCoordinator else { continue }
             window.append(record.loss)
             if step % configuration.logEvery == 0 {
                 let rate = Double(window.count) / max(Date().timeIntervalSince(windowStart), 1e-9)
@@ -321,19 +293,15 @@ public final class Trainer {
             }
             if step % configuration.checkpointEvery == 0 { try checkpoint(elapsed: elapsedBefore + Date().timeIntervalSince(start)) }
         }
-        if isCoordinator { try checkpoint(elapsed: elapsedBefore + Date().timeIntervalSince(start)) }
+        try checkpoint(elapsed: elapsedBefore + Date().timeIntervalSince(start))
         return last
     }
 
-    /// One optimizer step on batch `step` (a data-parallel worker: on its share of the crops).
+    /// One optimizer step on batch `step`.
     func trainStep(elapsed: Double) throws -> StepRecord {
-        let share = configuration.batch / configuration.workers
-        let crops = configuration.workerRank * share..<(configuration.workerRank + 1) * share
-        let x = try images.batch(size: configuration.batch, crop: configuration.crop, scales: configuration.downscale, seed: configuration.seed,
-                                 step: step, part: crops)
+        let x = try images.batch(size: configuration.batch, crop: configuration.crop, scales: configuration.downscale, seed: configuration.seed, step: step)
         let rate = configuration.learningRate * configuration.schedule.factor(atStep: step, elapsed: elapsed)
-        // Each worker its own quantization noise (worker 0's is a single process's).
-        let seed = (configuration.seed &+ UInt64(step)) ^ (UInt64(configuration.workerRank) &* 0x9E37_79B9_7F4A_7C15)
+        let seed = configuration.seed &+ UInt64(step)
         let level = level(atStep: step)
         let result = finetuneStages == nil
             ? try stepper.run(x, step: step, seed: seed, learningRate: rate, level: level)
@@ -344,23 +312,6 @@ public final class Trainer {
                           psnr: 10 * Foundation.log10(1 / max(mse, 1e-10)), mse: mse, aux_loss: result.auxiliaryLoss,
                           learning_rate: rate, lambda: level.map { model.rateLevels!.lambdas[$0] } ?? configuration.lambda,
                           rate_level: level, terms: result.terms)
-    }
-
-    /// Data-parallel: this step's gradients and terms averaged with the other
-    /// workers'; worker 0 also hands out its learning rate and whether this is
-    /// the last step.
-    private func synchronize(_ result: TrainingStep.Result, learningRate: Double,
-                             exchange: GradientExchange) throws -> (TrainingStep.Result, Double) {
-        let names = result.terms.keys.sorted()
-        let target = configuration.steps ?? Int.max
-        let outOfTime = configuration.timeBudget.map { Date().timeIntervalSince(runStart) >= $0 } ?? false
-        let shared = try exchange.average(store: model.store, terms: [result.loss] + names.map { result.terms[$0]! },
-                                          learningRate: learningRate, stop: step + 1 >= target || outOfTime, step: step)
-        lastStepAnnounced = shared.stop
-        var averaged = result
-        averaged.loss = shared.terms[0]
-        for (name, value) in zip(names, shared.terms.dropFirst()) { averaged.terms[name] = value }
-        return (averaged, shared.learningRate)
     }
 
     /// A variable-rate model's level for batch `step`: uniform, from the seed and the step alone (so a resumed run draws the same).

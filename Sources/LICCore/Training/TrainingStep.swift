@@ -25,11 +25,6 @@ public final class TrainingStep {
     public let auxiliaryOptimizer: Adam
     /// One optimizer per regularizer that has parameters of its own, by name.
     let regularizerOptimizers: [String: Adam]
-    /// Data-parallel training: called between the backward pass and the
-    /// optimizer step with this worker's result and learning rate; replaces
-    /// the gradients by all workers' average and returns the averaged result
-    /// and the learning rate to step with (see GradientExchange).
-    public var synchronize: ((Result, Double) throws -> (Result, Double))?
 
     public init(model: Codec, lambda: Double, rateLevels: RateLevels? = nil, clip: Double?, optimizer: Adam, auxiliaryOptimizer: Adam) {
         (self.model, self.lambda, self.clip, self.optimizer, self.auxiliaryOptimizer) = (model, lambda, clip, optimizer, auxiliaryOptimizer)
@@ -86,24 +81,16 @@ public final class TrainingStep {
             throw LICError("training diverged: the loss is \(lossValue) at step \(step + 1) (try a lower --lr or a smaller --lambda)")
         }
         try loss.backward()
-        var result = try synchronized(Result(loss: Double(lossValue), terms: terms, auxiliaryLoss: nil), learningRate: learningRate)
         try model.store.step(.main, optimizer: optimizer, clipNorm: clip)
         for regularizer in model.regularizers where !regularizer.alternates { try stepRegularizer(regularizer) }
+        var auxiliaryValue: Double?
         if let auxiliary = try model.auxiliaryLoss() {
-            result.auxiliaryLoss = Double(try auxiliary.scalarValue)
+            auxiliaryValue = Double(try auxiliary.scalarValue)
             try auxiliary.backward()
             try model.store.step(.auxiliary, optimizer: auxiliaryOptimizer)
         }
         model.weightsChanged()
-        return result
-    }
-
-    /// `result` as it is, or averaged across data-parallel workers (and the optimizer's rate theirs).
-    private func synchronized(_ result: Result, learningRate: Double) throws -> Result {
-        guard let synchronize else { return result }
-        let (averaged, rate) = try synchronize(result, learningRate)
-        optimizer.learningRate = Float(rate)
-        return averaged
+        return Result(loss: Double(lossValue), terms: terms, auxiliaryLoss: auxiliaryValue)
     }
 
     /// Fine-tuning on real quantized latents: the encoder's side runs in
@@ -124,11 +111,10 @@ public final class TrainingStep {
         let lossValue = try loss.scalarValue
         guard lossValue.isFinite else { throw LICError("fine-tuning diverged: the loss is \(lossValue) at step \(step + 1) (try a lower --lr)") }
         try loss.backward()
-        let result = try synchronized(Result(loss: Double(lossValue), terms: ["rate": Double(bits) / pixels, "distortion": Double(try mse.scalarValue)],
-                                             auxiliaryLoss: nil), learningRate: learningRate)
         try model.store.step(.main, optimizer: optimizer, clipNorm: clip)
         model.weightsChanged()
-        return result
+        return Result(loss: Double(lossValue), terms: ["rate": Double(bits) / pixels, "distortion": Double(try mse.scalarValue)],
+                      auxiliaryLoss: nil)
     }
 
     /// An optimizer step on a regularizer's own parameters (if it has any).

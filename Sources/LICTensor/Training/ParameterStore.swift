@@ -113,49 +113,6 @@ public final class ParameterStore: @unchecked Sendable {
         return norm
     }
 
-    /// The gradients of `entries`, one after the other, written to `buffer`
-    /// (zeros for a parameter without one this step); returns which had one.
-    /// Data-parallel training exchanges gradients in this layout.
-    public func copyGradients(of entries: [Entry], into buffer: UnsafeMutableBufferPointer<Float>) -> [Bool] {
-        var offset = 0
-        return entries.map { entry in
-            let count = entry.tensor.count
-            let target = UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + count])
-            offset += count
-            guard let grad = entry.tensor.grad else {
-                target.update(repeating: 0)
-                return false
-            }
-            grad.withUnsafeBufferPointer { _ = target.update(fromContentsOf: $0) }
-            return true
-        }
-    }
-
-    /// Sets the gradients of `entries` from `buffer` (copyGradients' layout)
-    /// where `present`, and clears them elsewhere.
-    public func setGradients(of entries: [Entry], from buffer: UnsafeBufferPointer<Float>, present: [Bool]) throws {
-        var offset = 0
-        for (entry, has) in zip(entries, present) {
-            let source = UnsafeBufferPointer(rebasing: buffer[offset..<offset + entry.tensor.count])
-            offset += entry.tensor.count
-            guard has else { entry.tensor.zeroGrad(); continue }
-            if entry.tensor.grad == nil { entry.tensor.grad = try Tensor(zeros: entry.tensor.shape) }
-            entry.tensor.grad!.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: source) }
-        }
-    }
-
-    /// A hash of the exact values of `entries` (FNV-1a over their bits, in
-    /// order): equal on two processes exactly when their parameters are.
-    public func fingerprint(of entries: [Entry]) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for entry in entries {
-            entry.tensor.withUnsafeBufferPointer { values in
-                for value in values { hash = (hash ^ UInt64(value.bitPattern)) &* 0x100_0000_01B3 }
-            }
-        }
-        return hash
-    }
-
     /// Writes the parameters of `groups` (and `metadata`) as a safetensors file.
     public func save(to path: String, metadata: [String: String] = [:], groups: Set<Group> = Set(Group.allCases),
                      storedAs stored: SafeTensorsFile.StoredType = .f32) throws {
