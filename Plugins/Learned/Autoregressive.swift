@@ -75,9 +75,10 @@ final class Autoregressive: LearnedEntropyModelComponent {
 
     func forward(_ y: Tensor, condition: Tensor?, quantizer: QuantizerHandle, context: CallContext) throws -> EntropyOutputs {
         let condition = try checkCondition(condition, latent: try y.shape)
-        // As CompressAI's mbt2018: the context and the synthesis see y's reconstruction surrogate (noise, or
-        // straight-through rounding from a mixed quantizer; rounding in evaluation), the likelihoods the rate
-        // surrogate around the means (noise; round(y - mu) + mu in evaluation).
+        // As CompressAI's mbt2018: the context and the synthesis see y's reconstruction surrogate without the
+        // means (noise, straight-through rounding from a mixed quantizer, rounding in evaluation: the means come
+        // from the context, so decoding's round(y - mu) + mu is not available in one pass), the likelihoods the
+        // rate surrogate around the means.
         let surrogate = try quantizer.surrogate(y, means: nil, context: context, use: .reconstruction)
         let contextFeatures = try surrogate.conv2d(contextWeight * mask, bias: contextBias, padding: 2)
         let (scales, means) = try distribution(condition, context: contextFeatures)

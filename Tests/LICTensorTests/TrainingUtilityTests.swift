@@ -244,6 +244,25 @@ private func sampleFile() -> SafeTensorsFile {
         #expect(SafeTensorsFile.floatFromHalf(0x7E00).isNaN)
     }
 
+    /// All 65536 halves: the vector path (a whole file), the portable one (one value at a time) and Swift's
+    /// Float16 agree bit for bit; NaNs stay NaN with their payload, made quiet.
+    @Test func everyHalfConvertsExactlyOnEveryPath() throws {
+        let halves = (0...UInt16.max).map { $0 }
+        let bytes = handMadeFile(header: #"{"h": {"dtype": "F16", "shape": [65536], "data_offsets": [0, 131072]}}"#,
+                                 data: littleEndianBytes(halves))
+        let vector = try #require(try SafeTensorsFile.read(bytes: bytes, name: "all.safetensors").tensors["h"]).values
+        for (h, value) in zip(halves, vector) {
+            let single = SafeTensorsFile.floatFromHalf(h)
+            let swift = Float(Float16(bitPattern: h))
+            if swift.isNaN {
+                #expect(value.isNaN && value.bitPattern == single.bitPattern && value.bitPattern & 0x0040_0000 != 0, "half \(h)")
+                #expect(value.bitPattern & 0x003F_E000 == (UInt32(h) & 0x1FF) << 13, "half \(h): the payload")
+            } else {
+                #expect(value.bitPattern == swift.bitPattern && single.bitPattern == swift.bitPattern, "half \(h)")
+            }
+        }
+    }
+
     @Test func bfloat16AndDoubleAreConverted() throws {
         // bfloat16: 1, -2.5, 3.140625, largest finite, -inf
         let bfloats: [UInt16] = [0x3F80, 0xC020, 0x4049, 0x7F7F, 0xFF80]

@@ -40,14 +40,19 @@ public struct CallContext: @unchecked Sendable {
     }
 
     /// `body` with a copy of this context that asks for `use`; the copy lives
-    /// for the call only (an entropy model passes it to its quantizer).
+    /// for the call only (an entropy model passes it to its quantizer). All of
+    /// the host's bytes are copied, fields newer than this kit's included.
     public func with<R>(surrogateUse use: SurrogateUse, _ body: (CallContext) throws -> R) throws -> R {
-        var copy = lic_call_context()
-        let size = min(Int(pointer.pointee.struct_size), MemoryLayout<lic_call_context>.size)
-        withUnsafeMutableBytes(of: &copy) { $0.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: size)) }
-        copy.struct_size = UInt32(MemoryLayout<lic_call_context>.size)
-        copy.surrogate_use = use.rawValue
-        return try withUnsafePointer(to: &copy) { try body(try CallContext($0)) }
+        let hostSize = Int(pointer.pointee.struct_size), ownSize = MemoryLayout<lic_call_context>.size
+        let size = max(hostSize, ownSize)
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryLayout<lic_call_context>.alignment)
+        defer { copy.deallocate() }
+        copy.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        copy.copyMemory(from: pointer, byteCount: hostSize)
+        let context = copy.assumingMemoryBound(to: lic_call_context.self)
+        context.pointee.struct_size = UInt32(size)
+        context.pointee.surrogate_use = use.rawValue
+        return try body(try CallContext(context))
     }
 }
 

@@ -29,9 +29,14 @@ public struct QuantizerHandle {
     /// what the synthesis and the contexts see (reconstruction). The same
     /// values from a quantizer with one surrogate (the same seed gives the same
     /// noise), different ones from a mixed quantizer.
+    /// Outside training the use changes nothing (lic_quantizer_v2.surrogate): one call.
     public func surrogates(_ y: Tensor, means: Tensor?, context: CallContext) throws -> (rate: Tensor, reconstruction: Tensor) {
-        (try surrogate(y, means: means, context: context, use: .rate),
-         try surrogate(y, means: means, context: context, use: .reconstruction))
+        guard context.isTraining else {
+            let rounded = try surrogate(y, means: means, context: context)
+            return (rounded, rounded)
+        }
+        return (try surrogate(y, means: means, context: context, use: .rate),
+                try surrogate(y, means: means, context: context, use: .reconstruction))
     }
 
     public func beginScope(context: CallContext) throws -> QuantizerScope {

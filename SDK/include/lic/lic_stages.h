@@ -50,10 +50,11 @@ typedef struct lic_call_context {
     int64_t tile_halo;
     uint32_t stream_index;    /* decoding: the first coded stream of this call (streams are opened in order) */
     /* A lic_surrogate_use: what the training surrogate this call asks a
-     * quantizer for stands in for. Hosts set 0 (any); an entropy model sets it
-     * on its own copy of the context when it calls its quantizer. (Earlier
-     * 1.3 headers named it `reserved`, always 0: the layout is unchanged
-     * and 0 keeps their behaviour, so no version bump.) */
+     * quantizer for stands in for. Hosts set 0 (any): they zero-initialize
+     * the whole context. An entropy model sets it on its own copy of the
+     * context when it calls its quantizer. (The field was `reserved` from
+     * ABI 1.2 on, and hosts left it 0: the layout is unchanged and 0 keeps
+     * the old behaviour, so no version bump.) */
     uint32_t surrogate_use;
 } lic_call_context;
 
@@ -137,8 +138,10 @@ typedef struct lic_quantizer_v2 {
     lic_destroy_fn destroy;
     /* Training and evaluation: y_tilde from y (additive noise, straight-
      * through rounding, soft rounding ... as the quantizer chooses; by the
-     * context's mode) around `means` (nullable), on the tape. Returns a new
-     * reference; inputs borrowed. */
+     * context's mode and surrogate_use) around `means` (nullable), on the
+     * tape. A function of (context, y, means) alone: the same seed gives the
+     * same noise for every use, and outside LIC_MODE_TRAIN the use changes
+     * nothing. Returns a new reference; inputs borrowed. */
     lic_status (*surrogate)(void *instance, const lic_call_context *context, const lic_tensor *y,
                             const lic_tensor *means, lic_tensor **y_tilde, lic_error *error);
     /* A scope holds state across the quantize / dequantize calls of one

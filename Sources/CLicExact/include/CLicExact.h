@@ -29,6 +29,10 @@ void lic_exact_tile(const lic_exact_tap *taps, size_t count, const float *weight
 void lic_exact_pack_weights(const float *source, float *packed, size_t groups, size_t out_per_group, size_t in_per_group,
                             size_t kernel_area, size_t group_stride, size_t out_stride, size_t in_stride);
 
+/// `count` IEEE 754 halves, little-endian bytes at `source` (any alignment),
+/// as floats: exact (every half is a float), with F16C where the CPU has it.
+void lic_halves_to_floats(const void *source, float *destination, size_t count);
+
 /// The implementation lic_exact_tile uses: "avx2", "sse2" or "portable".
 const char *lic_exact_kernel_name(void);
 

@@ -1,4 +1,5 @@
 import Foundation
+import CLicExact
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -371,9 +372,7 @@ public struct SafeTensorsFile: Sendable {
                 out[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
             }
         case .f16:
-            for i in 0..<out.count {
-                out[i] = floatFromHalf(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-            }
+            lic_halves_to_floats(source.baseAddress, out.baseAddress, out.count)
         case .bf16:
             for i in 0..<out.count {
                 let bits = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
@@ -398,19 +397,12 @@ public struct SafeTensorsFile: Sendable {
         }
     }
 
-    /// IEEE 754 binary16 to binary32 (exact: every half is a float).
+    /// IEEE 754 binary16 to binary32 (exact: every half is a float; NaNs
+    /// quiet, payload kept), by the portable path of lic_halves_to_floats.
     static func floatFromHalf(_ h: UInt16) -> Float {
-        let sign = UInt32(h & 0x8000) << 16
-        let exponent = UInt32(h >> 10) & 0x1F
-        let mantissa = UInt32(h & 0x03FF)
-        if exponent == 0x1F {  // infinity or NaN (payload kept)
-            return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
-        }
-        if exponent == 0 {  // zero or subnormal: mantissa * 2^-24
-            let magnitude = Float(mantissa) * Float(sign: .plus, exponent: -24, significand: 1)
-            return sign != 0 ? -magnitude : magnitude
-        }
-        return Float(bitPattern: sign | ((exponent + 112) << 23) | (mantissa << 13))
+        var value: Float = 0
+        withUnsafeBytes(of: h.littleEndian) { lic_halves_to_floats($0.baseAddress, &value, 1) }
+        return value
     }
 
     /// A JSON integer as Int; nil for numbers written with a fraction or an

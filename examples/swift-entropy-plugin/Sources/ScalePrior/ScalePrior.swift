@@ -42,9 +42,11 @@ final class ScalePrior: LearnedEntropyModelComponent {
         guard shape.count == 4, shape[1] == channels else {
             throw PluginError(.invalidArgument, "example.entropy.scale-prior: latent \(shape) does not have \(channels) channels")
         }
-        let yHat = try quantizer.surrogate(y, means: nil, context: context)
+        // The likelihoods see the quantizer's rate surrogate, the synthesis its reconstruction one (the same
+        // noise unless the pipeline's quantizer is "mixed"; rounding outside training).
+        let (rateInput, yHat) = try quantizer.surrogates(y, means: nil, context: context)
         let scales = try scales()
-        let magnitude = try yHat.abs()
+        let magnitude = try rateInput.abs()
         let upper = try ((magnitude * -1 + 0.5) / scales).gaussianCDF()
         let lower = try ((magnitude * -1 - 0.5) / scales).gaussianCDF()
         return EntropyOutputs(yHat: yHat, likelihoods: try (upper - lower).lowerBounded(1e-9))
