@@ -83,7 +83,7 @@ final class Autoregressive: LearnedEntropyModelComponent {
         let contextFeatures = try surrogate.conv2d(contextWeight * mask, bias: contextBias, padding: 2)
         let (scales, means) = try distribution(condition, context: contextFeatures)
         let centered = try (quantizer.surrogate(y, means: means, context: context, use: .rate) - means).abs()
-        let likelihoods = try (((centered * -1 + 0.5) / scales).gaussianCDF() - ((centered * -1 - 0.5) / scales).gaussianCDF()).lowerBounded(1e-9)
+        let likelihoods = try Tensor.gaussianCellLikelihood(centered: centered, scales: scales)
         return EntropyOutputs(yHat: surrogate, likelihoods: likelihoods, means: means, scales: scales)
     }
 

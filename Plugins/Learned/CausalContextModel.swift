@@ -50,6 +50,6 @@ struct CausalContextModel {
     /// The discretized Gaussian's P(v - 0.5 < Y < v + 0.5), floored at 1e-9 (the main model's form).
     static func likelihood(_ values: Tensor, means: Tensor, scales: Tensor) throws -> Tensor {
         let centered = try (values - means).abs()
-        return try (((centered * -1 + 0.5) / scales).gaussianCDF() - ((centered * -1 - 0.5) / scales).gaussianCDF()).lowerBounded(1e-9)
+        return try Tensor.gaussianCellLikelihood(centered: centered, scales: scales)
     }
 }

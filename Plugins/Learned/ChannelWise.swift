@@ -143,8 +143,7 @@ final class ChannelWise: LearnedEntropyModelComponent {
             let p = try sliceParameters(i, condition: condition, decoded: decoded, shape: sliceShape) { try surrogate($0.means, .reconstruction) }
             let yHat = try surrogate(p.means, .reconstruction)
             let centered = try (surrogate(p.means, .rate) - p.means).abs()
-            likelihoods.append(try (((centered * -1 + 0.5) / p.scales).gaussianCDF() - ((centered * -1 - 0.5) / p.scales).gaussianCDF())
-                .lowerBounded(1e-9))
+            likelihoods.append(try Tensor.gaussianCellLikelihood(centered: centered, scales: p.scales))
             decoded.append(try refined(i, yHat, condition: condition, decoded: decoded))
             (means, scales) = (means + [p.means], scales + [p.scales])
         }

@@ -88,7 +88,7 @@ final class Checkerboard: LearnedEntropyModelComponent {
         let (scales, means) = try distribution(condition, anchors: anchors, latent: shape)
         let (rateInput, yHat) = try quantizer.surrogates(y, means: means, context: context)
         let centered = try (rateInput - means).abs()
-        let likelihoods = try (((centered * -1 + 0.5) / scales).gaussianCDF() - ((centered * -1 - 0.5) / scales).gaussianCDF()).lowerBounded(1e-9)
+        let likelihoods = try Tensor.gaussianCellLikelihood(centered: centered, scales: scales)
         return EntropyOutputs(yHat: yHat, likelihoods: likelihoods, means: means, scales: scales)
     }
 

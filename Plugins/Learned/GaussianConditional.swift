@@ -63,9 +63,8 @@ final class GaussianConditional: LearnedEntropyModelComponent {
         let (scales, means) = try parameters(condition, latent: try y.shape)
         let (rateInput, yHat) = try quantizer.surrogates(y, means: means, context: context)
         let centered = try (means.map { try rateInput - $0 } ?? rateInput).abs()
-        let upper = try ((centered * -1 + 0.5) / scales).gaussianCDF()
-        let lower = try ((centered * -1 - 0.5) / scales).gaussianCDF()
-        return EntropyOutputs(yHat: yHat, likelihoods: try (upper - lower).lowerBounded(1e-9), means: means, scales: scales)
+        return EntropyOutputs(yHat: yHat, likelihoods: try Tensor.gaussianCellLikelihood(centered: centered, scales: scales),
+                              means: means, scales: scales)
     }
 
     func auxiliaryLoss(context: CallContext) throws -> Tensor? { nil }

@@ -47,3 +47,13 @@ public enum GaussianCell {
         -log2(probability(lower: (below + level) / 2, upper: (level + above) / 2, scale: scale, phi: estimatePhi))
     }
 }
+
+extension Tensor {
+    /// Training's likelihood of each element under N(0, scales^2) over its
+    /// unit cell, from `centered` = |y_tilde - mu|: Phi((0.5 - c) / s) -
+    /// Phi((-0.5 - c) / s), floored at 1e-9 (taken on the side away from the
+    /// mean, where the difference keeps its precision). On the tape.
+    public static func gaussianCellLikelihood(centered: Tensor, scales: Tensor) throws -> Tensor {
+        try (((centered * -1 + 0.5) / scales).gaussianCDF() - ((centered * -1 - 0.5) / scales).gaussianCDF()).lowerBounded(1e-9)
+    }
+}

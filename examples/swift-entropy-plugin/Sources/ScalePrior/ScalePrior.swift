@@ -46,10 +46,7 @@ final class ScalePrior: LearnedEntropyModelComponent {
         // noise unless the pipeline's quantizer is "mixed"; rounding outside training).
         let (rateInput, yHat) = try quantizer.surrogates(y, means: nil, context: context)
         let scales = try scales()
-        let magnitude = try rateInput.abs()
-        let upper = try ((magnitude * -1 + 0.5) / scales).gaussianCDF()
-        let lower = try ((magnitude * -1 - 0.5) / scales).gaussianCDF()
-        return EntropyOutputs(yHat: yHat, likelihoods: try (upper - lower).lowerBounded(1e-9))
+        return EntropyOutputs(yHat: yHat, likelihoods: try Tensor.gaussianCellLikelihood(centered: rateInput.abs(), scales: scales))
     }
 
     func auxiliaryLoss(context: CallContext) throws -> Tensor? { nil }
