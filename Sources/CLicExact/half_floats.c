@@ -1,7 +1,7 @@
 // IEEE 754 binary16 -> binary32 for safetensors F16 weights. Every half is
 // exactly a float, so the F16C instruction and the portable C give the same
-// bits; F16C converts a 14 MB model's 7 million halves in about a
-// millisecond, where a branchy scalar loop took tens.
+// bits; F16C converts a 14 MB model's 7 million halves in under 4 ms on
+// the 2-core development VM, eight per instruction.
 #include "CLicExact.h"
 #include <string.h>
 
