@@ -72,3 +72,11 @@ func ptr<R>(_ a: [Float], _ body: (UnsafePointer<Float>) -> R) -> R {
 }
 
 func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
+
+/// A fresh file path in a fresh temporary directory (checkpoint and optimizer-state tests).
+func temporaryPath(_ name: String) throws -> String {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("lic-training-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent(name).path
+}
