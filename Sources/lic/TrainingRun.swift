@@ -11,7 +11,9 @@ struct TrainingRunOptions: ParsableArguments {
     @Option(help: "Stop after this many steps.") var steps: Int?
     @Option(help: "Stop after this many seconds of training.") var timeBudget: Double?
     @Option(help: "Crops per batch.") var batch = 8
-    @Option(help: "Crop size in pixels (a multiple of the model's alignment, 64 for hyperpriors).") var crop = 128
+    @Option(help: ArgumentHelp("Crop size in pixels (a multiple of the model's alignment, 64 for hyperpriors).",
+                               discussion: "Hyperprior models want 256 or more: at 128 their hyper-latent is 2x2 and almost every position sits on a border (measured on Kodak: 28% more bits than 256 at the same pixels per step, e.g. --crop 256 --batch 2 instead of 128 x 8)."))
+    var crop = 128
     @Option(help: ArgumentHelp("Down-scale each crop by a factor drawn uniformly from MIN:MAX (or one factor), 1/16 <= MIN <= MAX <= 1, by area averaging.",
                                discussion: "Shows large training photos at the scale of smaller ones (Kodak's 768x512 from 1276x850 photos: about 0.6); 1 (the default) crops the pixels as they are.",
                                valueName: "MIN:MAX"))
