@@ -61,6 +61,24 @@ private func quadraticGradient(_ x: [Float]) -> [Float] { x.map { 2 * ($0 - 0.5)
         }
     }
 
+    /// 200 steps of `adam` on sum((x - 0.5)^2) from x = [1, -2, 3, 0.25], checked against
+    /// PyTorch's x after each step `torch` lists; returns the last x.
+    @discardableResult
+    private func stepsAgainstTorch(_ adam: Adam, _ torch: [Int: [Float]]) throws -> [Float] {
+        var x: [Float] = [1, -2, 3, 0.25]
+        for step in 1...200 {
+            adam.beginStep()
+            try adamStep(adam, "x", &x, quadraticGradient(x))
+            if let expected = torch[step] {
+                for i in x.indices {
+                    #expect(abs(x[i] - expected[i]) <= 2e-6 * max(1, abs(expected[i])),
+                            "step \(step), element \(i): \(x[i]) vs torch \(expected[i])")
+                }
+            }
+        }
+        return x
+    }
+
     /// torch.optim.Adam(lr=0.1) on sum((x - 0.5)^2) from x = [1, -2, 3, 0.25]
     /// (PyTorch 2.x, float32): x after steps 1, 2, 3, 10, 50, 200.
     @Test func matchesTorchOnAQuadratic() throws {
@@ -72,18 +90,7 @@ private func quadraticGradient(_ x: [Float]) -> [Float] { x.map { 2 * ($0 - 0.5)
             50: [0.527316689491272, 0.6918773651123047, 0.30812275409698486, 0.48729169368743896],
             200: [0.49998950958251953, 0.4999811351299286, 0.500018835067749, 0.5000010132789612],
         ]
-        let adam = Adam(learningRate: 0.1)
-        var x: [Float] = [1, -2, 3, 0.25]
-        for step in 1...200 {
-            adam.beginStep()
-            try adamStep(adam, "x", &x, quadraticGradient(x))
-            if let expected = torch[step] {
-                for i in x.indices {
-                    #expect(abs(x[i] - expected[i]) <= 2e-6 * max(1, abs(expected[i])),
-                            "step \(step), element \(i): \(x[i]) vs torch \(expected[i])")
-                }
-            }
-        }
+        let x = try stepsAgainstTorch(Adam(learningRate: 0.1), torch)
         for value in x { #expect(abs(value - 0.5) < 1e-4) }  // converged
     }
 
@@ -94,18 +101,7 @@ private func quadraticGradient(_ x: [Float]) -> [Float] { x.map { 2 * ($0 - 0.5)
             3: [0.702258288860321, -1.6947910785675049, 2.6917996406555176, 0.5292916297912598],
             200: [0.49967578053474426, 0.4974852502346039, 0.49750176072120667, 0.4998526871204376],
         ]
-        let adam = Adam(learningRate: 0.1, weightDecay: 0.01)
-        var x: [Float] = [1, -2, 3, 0.25]
-        for step in 1...200 {
-            adam.beginStep()
-            try adamStep(adam, "x", &x, quadraticGradient(x))
-            if let expected = torch[step] {
-                for i in x.indices {
-                    #expect(abs(x[i] - expected[i]) <= 2e-6 * max(1, abs(expected[i])),
-                            "step \(step), element \(i): \(x[i]) vs torch \(expected[i])")
-                }
-            }
-        }
+        try stepsAgainstTorch(Adam(learningRate: 0.1, weightDecay: 0.01), torch)
     }
 
     @Test func exportAndImportContinueIdentically() throws {
