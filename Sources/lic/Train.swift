@@ -21,7 +21,8 @@ struct Train: ParsableCommand {
     @Option(help: "Pipeline descriptor (e.g. examples/pipelines/mbt2018-mean.toml); not needed with --resume.")
     var pipeline: String?
     @Option(help: "Rate-distortion trade-off (e.g. 0.0067) of a model with one rate.") var lambda: Double?
-    @Option(help: "A variable-rate model's lambdas, one per rate level: 'standard' (\(RateLevels.standardLadder.map { "\($0)" }.joined(separator: ", "))) or a comma-separated list.")
+    @Option(help: ArgumentHelp("A variable-rate model's lambdas, one per rate level: 'standard', 'wide' or a comma-separated list.",
+            discussion: "standard: \(RateLevels.standardLadder.map { "\($0)" }.joined(separator: ", ")) (CompressAI's qualities 1-8). wide: \(RateLevels.wideLadder.map { "\($0)" }.joined(separator: ", ")) (the shipped model's: about 0.1-1.5 bpp on Kodak)."))
     var lambdas: String?
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model directory's weights instead of a fresh initialization.",
             discussion: "The pipeline must be the model's (e.g. its own model.toml); optimizer state and schedule start anew. Continues training a shipped model (models/default) on a machine that lacks the original run's optimizer state."))

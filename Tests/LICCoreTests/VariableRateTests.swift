@@ -49,6 +49,11 @@ import Testing
         #expect(throws: LICError.self) { try RateLevels(parsing: "0.1,0.01") }
         #expect(throws: LICError.self) { try RateLevels(parsing: "0.1") }
         #expect(throws: LICError.self) { try RateLevels(parsing: "fast") }
+        let wide = try RateLevels(parsing: "wide")
+        #expect(wide.count == 8 && wide.lambdas.first == 0.0009 && wide.lambdas.last == 0.13)
+        // Geometric to five digits: every ratio within 1e-4 of (0.13 / 0.0009)^(1/7).
+        let ratio = Foundation.pow(0.13 / 0.0009, 1.0 / 7)
+        #expect(zip(wide.lambdas, wide.lambdas.dropFirst()).allSatisfy { abs($1 / $0 / ratio - 1) < 1e-4 })
     }
 
     /// y = exp(log_gain[level]) * y_unscaled per channel; a fractional level
