@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import struct
 import sys
@@ -43,15 +44,20 @@ LADDER_KEY = "model.lambdas"
 KEPT_FILES = ("model.toml", "coding-tables.bin", "train.jsonl")
 
 
-def parse_ladder(text: str) -> list:
+def parse_ladder(text: str, what: str = "--lambdas") -> list:
+    """A named ladder or a comma-separated list, read as lic train reads it
+    (empty parts skipped; plain decimal numbers only)."""
     if text in NAMED_LADDERS:
         return list(NAMED_LADDERS[text])
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts or any(not re.fullmatch(r"[0-9.eE+-]+", part) for part in parts):
+        raise SystemExit(f"{what}: '{text}' is not {', '.join(NAMED_LADDERS)} or a comma-separated list of numbers")
     try:
-        values = [float(part) for part in text.split(",")]
+        values = [float(part) for part in parts]
     except ValueError:
-        raise SystemExit(f"--lambdas: '{text}' is not {', '.join(NAMED_LADDERS)} or a comma-separated list of numbers")
+        raise SystemExit(f"{what}: '{text}' is not {', '.join(NAMED_LADDERS)} or a comma-separated list of numbers")
     if len(values) < 2 or any(not (v > 0 and math.isfinite(v)) for v in values) or any(b <= a for a, b in zip(values, values[1:])):
-        raise SystemExit(f"--lambdas: a ladder needs at least two positive, increasing lambdas, got {text}")
+        raise SystemExit(f"{what}: a ladder needs at least two positive, increasing lambdas, got {text}")
     return values
 
 
@@ -78,8 +84,9 @@ def read_safetensors(path: str):
     return header, blob[8 + size:]
 
 
-def resample(rows: list, old: list, new: list) -> list:
-    """rows[level][channel] at the old lambdas -> rows at the new ones."""
+def positions(old: list, new: list) -> list:
+    """Each new lambda as (segment, t): log(lambda) = log(old[s]) + t * (log(old[s + 1]) - log(old[s])),
+    t outside [0, 1] only past the ends (linear extrapolation)."""
     xs = [math.log(v) for v in old]
     out = []
     for target in new:
@@ -87,29 +94,37 @@ def resample(rows: list, old: list, new: list) -> list:
         segment = 0
         while segment < len(xs) - 2 and x > xs[segment + 1]:
             segment += 1
-        t = (x - xs[segment]) / (xs[segment + 1] - xs[segment])
-        lower, upper = rows[segment], rows[segment + 1]
-        out.append([a + t * (b - a) for a, b in zip(lower, upper)])
+        out.append((segment, (x - xs[segment]) / (xs[segment + 1] - xs[segment])))
     return out
+
+
+def resample(rows: list, old: list, new: list) -> list:
+    """rows[level][channel] at the old lambdas -> rows at the new ones."""
+    return [[a + t * (b - a) for a, b in zip(rows[segment], rows[segment + 1])] for segment, t in positions(old, new)]
 
 
 def reladder(header: dict, data: bytes, new: list, source: str):
     metadata = header.get("__metadata__") or {}
     if LADDER_KEY not in metadata:
         raise SystemExit(f"{source}: no {LADDER_KEY} in the metadata: not a variable-rate model")
-    old = parse_ladder(metadata[LADDER_KEY])
+    old = parse_ladder(metadata[LADDER_KEY], what=f"{source}: metadata {LADDER_KEY}")
     if len(new) != len(old):
         raise SystemExit(f"{source}: the model has {len(old)} levels; the new ladder has {len(new)} (the count must stay)")
     data = bytearray(data)
     changed = []
     for name, info in header.items():
-        if name == "__metadata__" or not name.endswith("log_gain"):
+        if name == "__metadata__" or not (name == "log_gain" or name.endswith("/log_gain")):
             continue
-        shape, dtype, (begin, end) = info["shape"], info["dtype"], info["data_offsets"]
+        try:
+            shape, dtype, (begin, end) = info["shape"], info["dtype"], info["data_offsets"]
+        except (KeyError, TypeError, ValueError):
+            raise SystemExit(f"{source}: {name}: the header entry needs dtype, shape and two data_offsets")
         if dtype not in FORMATS or len(shape) != 2 or shape[0] != len(old):
             raise SystemExit(f"{source}: {name} is {dtype} {shape}; expected F16 or F32 [{len(old)}, channels]")
         code, width = FORMATS[dtype]
         levels, channels = shape
+        if not (0 <= begin <= end <= len(data)) or end - begin != levels * channels * width:
+            raise SystemExit(f"{source}: {name}: data_offsets {begin}..{end} do not hold {levels}x{channels} {dtype} values")
         values = struct.unpack(f"<{levels * channels}{code}", data[begin:end])
         rows = [list(values[level * channels:(level + 1) * channels]) for level in range(levels)]
         flat = [v for row in resample(rows, old, new) for v in row]
@@ -122,7 +137,7 @@ def reladder(header: dict, data: bytes, new: list, source: str):
         raise SystemExit(f"{source}: no [levels, channels] log_gain tensors (lic.transform.gain) to move")
     header = dict(header)
     header["__metadata__"] = dict(metadata, **{LADDER_KEY: ladder_text(new)})
-    return header, bytes(data), changed
+    return header, bytes(data), changed, old
 
 
 def write_safetensors(path: str, header: dict, data: bytes) -> None:
@@ -130,6 +145,18 @@ def write_safetensors(path: str, header: dict, data: bytes) -> None:
     text += b" " * (-len(text) % 8)  # the data stays 8-byte aligned
     with open(path, "wb") as handle:
         handle.write(struct.pack("<Q", len(text)) + text + data)
+
+
+def describe_extrapolation(old: list, new: list) -> list:
+    """Lines naming the new lambdas that lie past the trained ones (their gains are extrapolated)."""
+    lines = []
+    for level, (lam, (segment, t)) in enumerate(zip(new, positions(old, new))):
+        beyond = -t if t < 0 else t - 1 if t > 1 else 0
+        if beyond > 0:
+            side = "below the lowest" if t < 0 else "above the highest"
+            lines.append(f"level {level} (lambda {lam!r}) is {beyond:.2f} of a level step {side} trained lambda: "
+                         "its gains are extrapolated; training must settle them")
+    return lines
 
 
 def main(argv=None) -> int:
@@ -144,12 +171,17 @@ def main(argv=None) -> int:
     new = parse_ladder(args.lambdas)
     source = os.path.join(args.model, "weights.safetensors")
     header, data = read_safetensors(source)
-    header, data, changed = reladder(header, data, new, source)
+    header, data, changed, old = reladder(header, data, new, source)
+    # A fresh directory: files left in an old one (coding tables, optimizer state) would belong to other weights.
+    if os.path.exists(args.out) and (not os.path.isdir(args.out) or os.listdir(args.out)):
+        raise SystemExit(f"reladder_gains: {args.out} exists and is not an empty directory")
     os.makedirs(args.out, exist_ok=True)
     for name in KEPT_FILES:
         if os.path.exists(os.path.join(args.model, name)):
             shutil.copyfile(os.path.join(args.model, name), os.path.join(args.out, name))
     write_safetensors(os.path.join(args.out, "weights.safetensors"), header, data)
+    for line in describe_extrapolation(old, new):
+        print(f"reladder_gains: {line}", file=sys.stderr)
     print(f"{args.out}: {', '.join(changed)} moved to lambdas {ladder_text(new)}", file=sys.stderr)
     return 0
 
