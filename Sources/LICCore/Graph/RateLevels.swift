@@ -38,7 +38,8 @@ public struct RateLevels: Sendable, Equatable {
         if let named = Self.namedLadders[text] { try self.init(lambdas: named); return }
         let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.contains(nil) else {
-            throw LICError("--lambdas: '\(text)' is not 'standard', 'wide' or a comma-separated list of numbers")
+            let names = Self.namedLadders.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            throw LICError("--lambdas: '\(text)' is not one of \(names) or a comma-separated list of numbers")
         }
         try self.init(lambdas: values.map { $0! })
     }
