@@ -56,6 +56,14 @@ import Testing
         #expect(zip(wide.lambdas, wide.lambdas.dropFirst()).allSatisfy { abs($1 / $0 / ratio - 1) < 1e-4 })
     }
 
+    /// The shipped model records the named ladder, so `lic train --init
+    /// models/default --lambdas wide` continues it (a different list is refused).
+    @Test func shippedModelTrainedOnTheWideLadder() throws {
+        let weights = TestSupport.packageRoot + "/models/default/" + Codec.weightsFile
+        let metadata = try SafeTensorsFile.read(path: weights).metadata
+        #expect(try metadata[Codec.lambdasKey] == RateLevels(parsing: "wide").text)
+    }
+
     /// y = exp(log_gain[level]) * y_unscaled per channel; a fractional level
     /// interpolates the logarithms (the paper's g_a^(1-t) g_b^t).
     @Test func gainsInterpolateExponentially() throws {
